@@ -1,0 +1,156 @@
+"""Configuration: defaults that work with no file, a TOML file, then environment.
+
+Precedence (later wins): built-in defaults < ``partyfeed.toml`` < ``PARTYFEED_*``
+environment variables < command-line flags.  Every command reads the same object,
+so ``PARTYFEED_DB`` and ``PARTYFEED_FEEDS_DIR`` keep two installs apart whichever
+command runs.  A broken file raises :class:`ConfigError` with a message meant for
+a person, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+CONFIG_ENV = "PARTYFEED_CONFIG"
+DEFAULT_CONFIG_FILE = "partyfeed.toml"
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message says where and why."""
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: str | int | float) -> timedelta:
+    """``"30m"``, ``"10s"``, ``"2h"``, ``"1d"`` or a number of seconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ConfigError(f"not a duration: {value!r} (use e.g. 10s, 15m, 2h, 1d)")
+        seconds = float(match.group(1)) * _UNIT_SECONDS[(match.group(2) or "s").lower()]
+    if seconds <= 0:
+        raise ConfigError(f"a duration must be positive: {value!r}")
+    return timedelta(seconds=seconds)
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    name: str
+    enabled: bool = True
+    interval: timedelta = timedelta(minutes=30)
+    #: category slugs to crawl; empty means the site module's defaults
+    categories: tuple[str, ...] = ()
+    #: listing pages followed per category
+    max_pages: int = 3
+    #: a crawl running longer than this is stopped and recorded as failed
+    time_limit: timedelta = timedelta(minutes=20)
+
+
+@dataclass(frozen=True)
+class Config:
+    db_url: str
+    feeds_dir: Path
+    data_dir: Path
+    feed_limit: int = 50
+    #: public URL the feeds folder is served under, for rel=self links
+    base_url: str | None = None
+    sites: dict[str, SiteConfig] = field(default_factory=dict)
+    source: Path | None = None
+
+    def site(self, name: str) -> SiteConfig:
+        return self.sites.get(name) or SiteConfig(name=name)
+
+    def with_paths(self, *, db_url: str | None = None, feeds_dir: Path | None = None) -> Config:
+        return replace(
+            self, db_url=db_url or self.db_url, feeds_dir=feeds_dir or self.feeds_dir
+        )
+
+
+def _sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path.resolve()}"
+
+
+def _site_config(name: str, raw: Any, where: str) -> SiteConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: [sites.{name}] must be a table")
+    known = {"enabled", "interval", "categories", "max_pages", "time_limit"}
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"{where}: [sites.{name}] has unknown keys: {', '.join(sorted(unknown))}")
+    kwargs: dict[str, Any] = {"name": name}
+    if "enabled" in raw:
+        if not isinstance(raw["enabled"], bool):
+            raise ConfigError(f"{where}: sites.{name}.enabled must be true or false")
+        kwargs["enabled"] = raw["enabled"]
+    for key in ("interval", "time_limit"):
+        if key in raw:
+            try:
+                kwargs[key] = parse_duration(raw[key])
+            except ConfigError as exc:
+                raise ConfigError(f"{where}: sites.{name}.{key}: {exc}") from None
+    if "categories" in raw:
+        cats = raw["categories"]
+        if not isinstance(cats, list) or not all(isinstance(c, str) for c in cats):
+            raise ConfigError(f"{where}: sites.{name}.categories must be a list of strings")
+        kwargs["categories"] = tuple(cats)
+    if "max_pages" in raw:
+        pages = raw["max_pages"]
+        if not isinstance(pages, int) or isinstance(pages, bool) or pages < 1:
+            raise ConfigError(f"{where}: sites.{name}.max_pages must be a whole number ≥ 1")
+        kwargs["max_pages"] = pages
+    return SiteConfig(**kwargs)
+
+
+def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Config:
+    """Read the configuration; ``path`` None means ``$PARTYFEED_CONFIG`` or ``./partyfeed.toml`` if present."""
+    env = dict(os.environ) if env is None else env
+    explicit = path or env.get(CONFIG_ENV)
+    file = Path(explicit) if explicit else Path(DEFAULT_CONFIG_FILE)
+    raw: dict[str, Any] = {}
+    if explicit and not file.is_file():
+        raise ConfigError(f"configuration file not found: {file}")
+    if file.is_file():
+        try:
+            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    where = str(file)
+
+    main = raw.get("partyfeed", {})
+    if not isinstance(main, dict):
+        raise ConfigError(f"{where}: [partyfeed] must be a table")
+    unknown = set(main) - {"data_dir", "db", "feeds_dir", "feed_limit", "base_url"}
+    if unknown:
+        raise ConfigError(f"{where}: [partyfeed] has unknown keys: {', '.join(sorted(unknown))}")
+
+    data_dir = Path(env.get("PARTYFEED_DATA_DIR") or main.get("data_dir") or "data")
+    db_url = env.get("PARTYFEED_DB") or main.get("db") or _sqlite_url(data_dir / "partyfeed.db")
+    feeds_dir = Path(env.get("PARTYFEED_FEEDS_DIR") or main.get("feeds_dir") or data_dir / "feeds")
+    limit = main.get("feed_limit", 50)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise ConfigError(f"{where}: partyfeed.feed_limit must be a whole number ≥ 1")
+    base_url = env.get("PARTYFEED_BASE_URL") or main.get("base_url") or None
+
+    sites_raw = raw.get("sites", {})
+    if not isinstance(sites_raw, dict):
+        raise ConfigError(f"{where}: [sites] must be a table of [sites.<name>] tables")
+    sites = {name: _site_config(name, value, where) for name, value in sites_raw.items()}
+    return Config(
+        db_url=db_url,
+        feeds_dir=feeds_dir,
+        data_dir=data_dir,
+        feed_limit=limit,
+        base_url=base_url,
+        sites=sites,
+        source=file if file.is_file() else None,
+    )

@@ -1,0 +1,1 @@
+"""Extraction layers shared by every site: text, dates, bylines, HTML, metadata, generic."""

@@ -1,0 +1,145 @@
+"""Page → Article, field by field, from the most specific layer that has a valid value.
+
+Layers, in order: the site's own selectors for a layout it recognises
+(``site:<layout>``), the page's structured metadata (``metadata``), and the generic
+content finder (``generic``).  Each field records the layer it came from, so a
+crawl can tell when a site has silently changed design.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from typing import TYPE_CHECKING
+
+from lxml import html as lxml_html
+from lxml.etree import ParserError, _Element
+
+from ..items import Article, Image
+from .bylines import parse_byline
+from .dates import parse_date, to_vietnam
+from .generic import find_main_content, find_published, find_title
+from .html import Body, clean_body, original_image_url
+from .metadata import read_metadata
+from .text import clean_text, strip_outlet_prefix
+
+if TYPE_CHECKING:
+    from ..sites.base import Layout, Site
+
+METADATA, GENERIC = "metadata", "generic"
+
+
+class ExtractionError(ValueError):
+    """The page is not an HTML document at all."""
+
+
+def parse_html(html: str | bytes) -> _Element:
+    if isinstance(html, str):
+        html = html.encode("utf-8")
+        parser = lxml_html.HTMLParser(encoding="utf-8")
+    else:
+        parser = None  # let libxml2 honour the page's declared charset
+    try:
+        return lxml_html.document_fromstring(html, parser=parser)
+    except (ParserError, ValueError) as exc:
+        raise ExtractionError(f"not an HTML document: {exc}") from None
+
+
+def _first(doc: _Element, selector: str | None) -> _Element | None:
+    if not selector:
+        return None
+    found = doc.cssselect(selector)
+    return found[0] if found else None
+
+
+def _text_of(doc: _Element, selector: str | None) -> str:
+    element = _first(doc, selector)
+    return clean_text(element.text_content()) if element is not None else ""
+
+
+def _layout(doc: _Element, site: Site | None) -> Layout | None:
+    for layout in site.layouts if site else ():
+        if _first(doc, layout.title) is not None and _first(doc, layout.content) is not None:
+            return layout
+    return None
+
+
+def _vn(value: datetime | None) -> datetime | None:
+    return to_vietnam(value) if value else None
+
+
+def extract(url: str, html: str | bytes, site: Site | None = None) -> Article:
+    """Extract an article; fields no layer can fill stay empty for validation to judge."""
+    doc = parse_html(html)
+    meta = read_metadata(doc)
+    layout = _layout(doc, site)
+    site_layer = f"site:{layout.name}" if layout else None
+    article = Article(url=url, site=site.name if site else "generic")
+    layers = article.layers
+
+    def take(name: str, *candidates: tuple[object, str | None]) -> object:
+        for value, layer in candidates:
+            if value and layer:
+                layers[name] = layer
+                return value
+        return None
+
+    article.title = take("title", (_text_of(doc, layout.title) if layout else None, site_layer),
+                         (meta.title, METADATA), (find_title(doc), GENERIC))
+    published = take("published",
+                     (parse_date(_text_of(doc, layout.published)) if layout else None, site_layer),
+                     (meta.published, METADATA), (find_published(doc), GENERIC))
+    article.published = _vn(published)  # type: ignore[arg-type]
+    updated = take("updated",
+                   (parse_date(_text_of(doc, layout.updated)) if layout and layout.updated else None,
+                    site_layer),
+                   (meta.updated, METADATA))
+    article.updated = _vn(updated)  # type: ignore[arg-type]
+    summary = take("summary", (_text_of(doc, layout.summary) if layout else None, site_layer),
+                   (meta.summary, METADATA))
+    article.summary = clean_text(strip_outlet_prefix(str(summary))) or None if summary else None
+
+    content = _first(doc, layout.content) if layout else None
+    body_layer = site_layer
+    if content is None:
+        content, body_layer = find_main_content(doc), GENERIC
+    body = clean_body(content, url) if content is not None else Body()
+    if body.text:
+        layers["body"] = body_layer  # type: ignore[assignment]
+    elif meta.body_text:
+        body = Body(html=f"<p>{escape(meta.body_text)}</p>", text=meta.body_text)
+        layers["body"] = METADATA
+    article.body_html, article.body_text = body.html, body.text
+
+    article.images = body.images
+    if body.images:
+        layers["images"] = layers.get("body", GENERIC)
+    elif meta.image:
+        article.images = [Image(url=original_image_url(meta.image))]
+        layers["images"] = METADATA
+
+    publisher = {p.casefold() for p in (site.publisher_names if site else ())}
+    byline_authors: list[str] = []
+    source: str | None = None
+    if body.byline:
+        byline_authors, source = parse_byline(body.byline)
+    elif layout and layout.author:
+        byline_authors, source = parse_byline(_text_of(doc, layout.author))
+    authors = take("authors", (byline_authors, body_layer if body.byline else site_layer),
+                   (meta.authors, METADATA))
+    article.authors = [a for a in (authors or []) if a.casefold() not in publisher]  # type: ignore[union-attr]
+    if source:
+        layers["source"] = body_layer or GENERIC
+
+    slug = site.category_slug(url) if site else None
+    article.category_slug = slug
+    category = take("category",
+                    (_text_of(doc, layout.category) if layout and layout.category else None, site_layer),
+                    (site.categories.get(slug) if site and slug else None, "site:url"),
+                    (meta.category, METADATA))
+    article.category = category  # type: ignore[assignment]
+    tags = take("tags", ([clean_text(t.text_content()) for t in doc.cssselect(layout.tags)]
+                         if layout and layout.tags else None, site_layer), (meta.tags, METADATA))
+    article.tags = [t for t in (tags or []) if t]  # type: ignore[union-attr]
+    article.article_id = site.article_id(url) if site else None
+    return article

@@ -1,0 +1,45 @@
+"""Plain-text normalisation: what a reader sees, in Unicode NFC.
+
+The sites mix NFC and NFD Vietnamese, pad text with non-breaking and zero-width
+spaces, and prefix leads with the outlet's tag ``(ĐCSVN) –``.  Everything that
+leaves the extractor goes through :func:`clean_text` so comparisons, dedupe and
+search see one spelling of each word.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+#: ``(ĐCSVN) –``, ``(ĐCSVN)-``, ``(Chinhphu.vn) -``, ``(QĐND) -``: the outlet tag at the start of a lead
+_OUTLET_PREFIX = re.compile(r"^\s*\((?:[^()]{1,30})\)\s*[-–—:]\s*")
+#: the Vietnamese press end-of-article marker ``/.`` (often after a full stop: ``./.``)
+_END_MARKER = re.compile(r"\s*/\.\s*$")
+#: XML 1.0 forbids these; a feed containing one is not XML at all
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def clean_text(text: str | None) -> str:
+    """NFC, invisible characters dropped, every run of white space one plain space."""
+    if not text:
+        return ""
+    text = _XML_ILLEGAL.sub("", nfc(text).translate(_INVISIBLE))
+    return _SPACES.sub(" ", text).strip()
+
+
+def strip_outlet_prefix(lead: str) -> str:
+    return _OUTLET_PREFIX.sub("", lead, count=1)
+
+
+def strip_end_marker(text: str) -> str:
+    """``…của nhân dân./.`` → ``…của nhân dân.``; a bare ``/.`` after a word becomes a full stop."""
+    stripped = _END_MARKER.sub("", text)
+    if stripped != text and stripped and stripped[-1] not in ".!?…”\"»)":
+        stripped += "."
+    return stripped

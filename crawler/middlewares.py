@@ -1,0 +1,54 @@
+"""Downloader middleware that fetches a site from a local copy while keeping its real URLs.
+
+With ``PARTYFEED_MIRROR=http://127.0.0.1:8000`` a request for
+``https://dangcongsan.vn/thoi-su/p/2`` is fetched from ``http://127.0.0.1:8000/thoi-su/p/2``
+and the response handed to the spider under the original URL, so links resolve,
+ids and dedupe keys are the real ones, and nothing in the pipeline knows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+
+MIRROR_OF = "partyfeed_mirror_of"
+
+
+class MirrorMiddleware:
+    def __init__(self, crawler: Crawler, mirror: str) -> None:
+        parts = urlsplit(mirror)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"--mirror must be an http(s) base URL, got {mirror!r}")
+        self.crawler = crawler
+        self.mirror = parts
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> MirrorMiddleware:
+        mirror = crawler.settings.get("PARTYFEED_MIRROR")
+        if not mirror:
+            raise NotConfigured
+        return cls(crawler, mirror)
+
+    def _hosts(self) -> tuple[str, ...]:
+        site = getattr(self.crawler.spider, "site", None)
+        return site.hosts if site is not None else ()
+
+    def process_request(self, request: Request) -> Request | None:
+        if MIRROR_OF in request.meta:
+            return None
+        parts = urlsplit(request.url)
+        if (parts.hostname or "").lower() not in self._hosts():
+            return None
+        local = urlunsplit((self.mirror.scheme, self.mirror.netloc,
+                            self.mirror.path.rstrip("/") + parts.path, parts.query, ""))
+        meta: dict[str, Any] = {**request.meta, MIRROR_OF: request.url, "allow_offsite": True}
+        return request.replace(url=local, meta=meta, dont_filter=True)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        original = request.meta.get(MIRROR_OF)
+        return response.replace(url=original) if original else response

@@ -1,0 +1,52 @@
+"""Scrapy settings for partyfeed — the file ``scrapy startproject`` would have made.
+
+``scrapy crawl dangcongsan`` and ``partyfeed crawl`` both start from here; the CLI
+overrides the ``PARTYFEED_*`` settings from the configuration and its flags.
+"""
+
+from .config import load_config
+
+BOT_NAME = "partyfeed"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = "partyfeed/0.1 (news feed aggregator; +https://pypi.org/project/partyfeed/)"
+ROBOTSTXT_OBEY = True
+
+# Politeness towards state news sites that were not built for crawlers.
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 2
+
+# Scrapy 2.19 opens a code-execution HTTP port by default; the telnet console is the
+# same kind of door.  A daemon that runs for months keeps both shut.
+REMOTE_CONTROL_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+COOKIES_ENABLED = False
+LOG_LEVEL = "INFO"
+LOG_FORMATTER = "crawler.logformatter.ArticleLogFormatter"
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.MirrorMiddleware": 950,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.ValidatePipeline": 100,
+    "crawler.pipelines.NormalisePipeline": 200,
+    "crawler.pipelines.StorePipeline": 300,
+}
+
+# partyfeed's own settings
+PARTYFEED_DB = load_config().db_url
+#: base URL of a local copy of the site; requests to the site's hosts go there instead
+PARTYFEED_MIRROR = None
+#: listing pages followed per category (None: the site's configuration)
+PARTYFEED_MAX_PAGES = None
+#: category slugs to crawl (empty: the configuration's, else the site module's defaults)
+PARTYFEED_CATEGORIES = []
+#: fetch known articles again (they are then stored only if changed)
+PARTYFEED_REFRESH = False

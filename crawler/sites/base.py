@@ -1,0 +1,110 @@
+"""What a site module declares: hosts, URLs, listings and the layouts of its pages.
+
+A site is data plus two small behaviours (which links on a listing are articles,
+which page comes next); extraction itself is shared (``crawler.extraction``), so a
+new site is one module of selectors and URL rules, not a new extractor.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from lxml import html as lxml_html
+
+from ..items import Article
+
+
+@dataclass(frozen=True)
+class Layout:
+    """CSS selectors for one page design of a site; ``title`` and ``content`` identify it."""
+
+    name: str
+    title: str
+    content: str
+    summary: str | None = None
+    published: str | None = None
+    updated: str | None = None
+    author: str | None = None
+    category: str | None = None
+    tags: str | None = None
+
+
+@dataclass(frozen=True)
+class Listing:
+    article_urls: list[str]
+    next_page: str | None
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    title: str
+    home: str
+    hosts: tuple[str, ...]
+    #: slug → Vietnamese name, for every category the site is known to have
+    categories: dict[str, str]
+    #: slugs crawled when the configuration names none
+    default_categories: tuple[str, ...]
+    #: article URL path; its ``id`` group is the site's own article id
+    article_path: re.Pattern[str]
+    #: ``{slug}`` and ``{page}`` placeholders
+    category_page: str
+    layouts: tuple[Layout, ...] = ()
+    #: links of the listing proper, before the fallback to every article link on the page
+    listing_links: tuple[str, ...] = ()
+    #: names that are the publisher, never an author
+    publisher_names: tuple[str, ...] = field(default_factory=tuple)
+
+    def owns(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        return host in self.hosts
+
+    def is_article(self, url: str) -> bool:
+        return self.owns(url) and bool(self.article_path.search(urlsplit(url).path))
+
+    def article_id(self, url: str) -> str | None:
+        match = self.article_path.search(urlsplit(url).path)
+        return match.group("id") if match and self.owns(url) else None
+
+    def category_slug(self, url: str) -> str | None:
+        """The first path segment of an article URL, when it is a known category."""
+        segment = urlsplit(url).path.strip("/").split("/", 1)[0]
+        return segment if segment in self.categories else None
+
+    def category_url(self, slug: str, page: int = 1) -> str:
+        if page == 1:
+            return urljoin(self.home, slug)
+        return urljoin(self.home, self.category_page.format(slug=slug, page=page))
+
+    def listing(self, url: str, html: str, *, category: str | None = None, page: int = 1) -> Listing:
+        """Article links in page order and, for a category, the next listing page if linked."""
+        doc = lxml_html.document_fromstring(html)
+        doc.make_links_absolute(url, resolve_base_href=True)
+
+        def articles(hrefs: list[str]) -> list[str]:
+            seen: dict[str, None] = {}
+            for href in hrefs:
+                href = href.split("#", 1)[0].strip()
+                if self.is_article(href):
+                    seen.setdefault(href, None)
+            return list(seen)
+
+        found: list[str] = []
+        for selector in self.listing_links:
+            found = articles([a.get("href", "") for a in doc.cssselect(selector)])
+            if found:
+                break
+        found = found or articles(doc.xpath("//a/@href"))
+        next_page = None
+        if category is not None:
+            wanted = self.category_url(category, page + 1)
+            links = {href.rstrip("/") for href in doc.xpath("//a/@href")}
+            next_page = wanted if wanted.rstrip("/") in links else None
+        return Listing(article_urls=found, next_page=next_page)
+
+    def extract(self, url: str, html: str | bytes) -> Article:
+        from ..extraction.layered import extract
+
+        return extract(url, html, self)

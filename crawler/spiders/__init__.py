@@ -1,0 +1,1 @@
+"""Spiders: one thin subclass of :class:`~crawler.spiders.base.SiteSpider` per site."""

@@ -1,0 +1,113 @@
+"""The spider every site shares: listings in, article pages out, extraction delegated.
+
+Listing pages are always fetched again; article pages already stored are skipped,
+and a category stops paginating at the first listing page that holds only known
+articles — so a scheduled crawl costs a few listing pages when nothing is new.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, ClassVar
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from ..extraction.layered import ExtractionError
+from ..items import Article
+from ..middlewares import MIRROR_OF
+from ..pipelines import STATS_PREFIX, record_rejection
+from ..sites import Site
+from ..storage import Storage
+from ..urls import article_key
+
+logger = logging.getLogger(__name__)
+
+
+class SiteSpider(scrapy.Spider):
+    site: ClassVar[Site]
+
+    def __init__(self, *args: Any, categories: str | list[str] | None = None,
+                 max_pages: int | str | None = None, refresh: bool | str = False,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if isinstance(categories, str):  # ``scrapy crawl site -a categories=a,b``
+            categories = [c for c in categories.split(",") if c]
+        self.categories = list(categories or [])
+        self.max_pages = int(max_pages) if max_pages else None
+        self.refresh = refresh in (True, "1", "true", "yes")
+        self.allowed_domains = list(self.site.hosts)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.categories = (spider.categories or list(settings.getlist("PARTYFEED_CATEGORIES"))
+                             or list(spider.site.default_categories))
+        spider.max_pages = spider.max_pages or settings.getint("PARTYFEED_MAX_PAGES") or 3
+        spider.refresh = spider.refresh or settings.getbool("PARTYFEED_REFRESH")
+        spider.storage = Storage(settings["PARTYFEED_DB"])
+        return spider
+
+    def closed(self, reason: str) -> None:
+        self.storage.close()
+
+    def _stat(self, key: str, value: Any = None) -> None:
+        assert self.crawler.stats is not None
+        if value is None:
+            self.crawler.stats.inc_value(f"{STATS_PREFIX}/{key}")
+        else:
+            self.crawler.stats.set_value(f"{STATS_PREFIX}/{key}", value)
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        yield self._listing_request(self.site.home, None, 1)
+        for slug in self.categories:
+            yield self._listing_request(self.site.category_url(slug), slug, 1)
+
+    def _listing_request(self, url: str, category: str | None, page: int) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_listing, errback=self.on_error,
+                              dont_filter=True, cb_kwargs={"category": category, "page": page})
+
+    def parse_listing(self, response: Response, category: str | None, page: int) -> Iterator[scrapy.Request]:
+        self._stat("pages/listing")
+        listing = self.site.listing(response.url, response.text, category=category, page=page)
+        keys = {url: article_key(self.site, url) for url in listing.article_urls}
+        known = set() if self.refresh else self.storage.known_keys(keys.values())
+        for url in listing.article_urls:
+            if keys[url] in known:
+                self._stat("articles/skipped_known")
+                continue
+            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error)
+        all_known = bool(keys) and all(key in known for key in keys.values())
+        if listing.next_page and page < (self.max_pages or 1) and not all_known:
+            yield self._listing_request(listing.next_page, category, page + 1)
+
+    def parse_article(self, response: Response) -> Iterator[Article]:
+        self._stat("pages/article")
+        try:
+            yield self.site.extract(response.url, response.text)
+        except (ExtractionError, AttributeError) as exc:
+            # AttributeError: Scrapy gives non-text responses no ``.text``
+            logger.warning("cannot extract %s: %s", response.url, exc)
+            record_rejection(self.crawler, self.storage, self.site.name, response.url,
+                             "unparseable", str(exc))
+        except Exception:
+            logger.exception("extractor crashed on %s", response.url)
+            record_rejection(self.crawler, self.storage, self.site.name, response.url,
+                             "extractor-error", "extractor raised; see the log")
+
+    def on_error(self, failure: Failure) -> None:
+        """Expected network failures: one log line, counted by kind, no traceback."""
+        kind = failure.type.__name__ if failure.type else "Error"
+        response = getattr(failure.value, "response", None)
+        if response is not None:
+            kind = f"http_{response.status}"
+        self._stat(f"errors/{kind}")
+        url = failure.request.meta.get(MIRROR_OF, failure.request.url) \
+            if hasattr(failure, "request") else "?"
+        message = f"{kind}: {failure.getErrorMessage()}" if response is None else kind
+        self._stat("last_error", f"{message} ({url})")
+        logger.warning("failed %s: %s", url, message)

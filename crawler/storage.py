@@ -1,0 +1,239 @@
+"""SQLAlchemy models, the engine with its SQLite pragmas, and the few queries others need.
+
+All SQL of the project lives here.  Writes are single statements (an upsert, an
+insert) so that a daemon and a manual crawl writing the same SQLite file in WAL
+mode wait on each other's lock instead of failing with "database is locked", and
+so that a killed process leaves either the whole row or none of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import (
+    JSON, DateTime, Engine, Index, Integer, String, Text, TypeDecorator, create_engine, event,
+    func, select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from .items import Article, Image
+from .urls import canonical_url
+
+Outcome = Literal["new", "updated", "unchanged"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC (SQLite has no time zones), always returned aware."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to storage")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.replace(tzinfo=timezone.utc) if value is not None else None
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ArticleRow(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(500), unique=True)
+    site: Mapped[str] = mapped_column(String(64))
+    article_id: Mapped[str | None] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(String(2000), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    published: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    summary: Mapped[str | None] = mapped_column(Text)
+    authors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    category: Mapped[str | None] = mapped_column(Text)
+    category_slug: Mapped[str | None] = mapped_column(String(200))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    images: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    layers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    #: 1 when first stored, +1 on every change of content
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_articles_published", "published"),
+        Index("ix_articles_site_published", "site", "published"),
+    )
+
+    def to_article(self) -> Article:
+        return Article(
+            url=self.url, site=self.site, title=self.title, published=self.published,
+            updated=self.updated, summary=self.summary, authors=list(self.authors or []),
+            category=self.category, tags=list(self.tags or []),
+            images=[Image(**image) for image in self.images or []], body_html=self.body_html,
+            body_text=self.body_text, article_id=self.article_id,
+            category_slug=self.category_slug, layers=dict(self.layers or {}),
+        )
+
+
+class Rejection(Base):
+    """A page that yielded no usable article, kept so a person can look at it."""
+
+    __tablename__ = "rejections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(64), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(64), index=True)
+    started: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished: Mapped[datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(32))
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(db_url: str) -> Engine:
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    return engine
+
+
+def content_hash(article: Article) -> str:
+    """Over what a reader sees; layers and fetch times are not content."""
+    data = {k: v for k, v in asdict(article).items() if k not in ("layers", "updated")}
+    data["published"] = article.published.isoformat() if article.published else None
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+class Storage:
+    """The database as the rest of the project sees it."""
+
+    def __init__(self, db_url: str) -> None:
+        self.engine = make_engine(db_url)
+        Base.metadata.create_all(self.engine)
+        dialect = self.engine.dialect.name
+        self._insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def upsert(self, key: str, article: Article) -> Outcome:
+        """One statement: insert, or update only when the content hash differs."""
+        assert article.published is not None and article.title
+        now = utcnow()
+        values = {
+            "key": key, "site": article.site, "article_id": article.article_id,
+            "url": canonical_url(article.url), "title": article.title,
+            "published": article.published, "updated": article.updated,
+            "summary": article.summary, "authors": article.authors, "category": article.category,
+            "category_slug": article.category_slug, "tags": article.tags,
+            "images": [asdict(image) for image in article.images], "body_html": article.body_html,
+            "body_text": article.body_text, "layers": article.layers,
+            "content_hash": content_hash(article), "version": 1, "first_seen": now,
+            "changed_at": now,
+        }
+        stmt = self._insert(ArticleRow).values(**values)
+        excluded = stmt.excluded
+        changing = {name: excluded[name] for name in values
+                    if name not in ("key", "first_seen", "version", "updated")}
+        changing["version"] = ArticleRow.version + 1
+        changing["updated"] = func.coalesce(excluded.updated, excluded.changed_at)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"], set_=changing,
+            where=ArticleRow.content_hash != excluded.content_hash,
+        ).returning(ArticleRow.version)
+        with self.engine.begin() as conn:
+            version = conn.execute(stmt).scalar()
+        if version is None:
+            return "unchanged"
+        return "new" if version == 1 else "updated"
+
+    def known_keys(self, keys: Iterable[str]) -> set[str]:
+        keys = list(keys)
+        if not keys:
+            return set()
+        with self.engine.connect() as conn:
+            return set(conn.scalars(select(ArticleRow.key).where(ArticleRow.key.in_(keys))))
+
+    def recent(self, site: str | None = None, limit: int = 50,
+               category_slug: str | None = None) -> list[Article]:
+        """Newest first by publish time; the id breaks ties so the order is stable."""
+        query = select(ArticleRow).order_by(ArticleRow.published.desc(), ArticleRow.id.desc())
+        if site:
+            query = query.where(ArticleRow.site == site)
+        if category_slug:
+            query = query.where(ArticleRow.category_slug == category_slug)
+        with Session(self.engine) as session:
+            return [row.to_article() for row in session.scalars(query.limit(limit))]
+
+    def count(self, site: str | None = None) -> int:
+        query = select(func.count(ArticleRow.id))
+        if site:
+            query = query.where(ArticleRow.site == site)
+        with self.engine.connect() as conn:
+            return int(conn.scalar(query) or 0)
+
+    def record_rejection(self, site: str, url: str, reason: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(Rejection.__table__.insert().values(
+                site=site, url=url, reason=reason, at=utcnow()))
+
+    def record_run(self, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(CrawlRun.__table__.insert().values(**values))
+
+    def runs(self, site: str | None = None, limit: int = 20) -> Sequence[CrawlRun]:
+        query = select(CrawlRun).order_by(CrawlRun.started.desc(), CrawlRun.id.desc()).limit(limit)
+        if site:
+            query = query.where(CrawlRun.site == site)
+        with Session(self.engine, expire_on_commit=False) as session:
+            return list(session.scalars(query))

@@ -1,0 +1,1 @@
+"""The `partyfeed` command line and the scheduling daemon."""

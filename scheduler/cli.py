@@ -1,0 +1,201 @@
+"""``partyfeed``: crawl by hand, build feeds, run the daemon, debug an extractor, try a demo.
+
+Exit status: 0 success, 1 a site failed (one line per failure on stderr, so cron
+mail says what broke), 2 bad usage or configuration, 75 another crawl holds a site.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from crawler.config import Config, ConfigError, load_config, parse_duration
+from crawler.sites import all_sites, get_site, site_for_url
+
+from .daemon import EXIT_LOCKED
+
+#: the bundled local copies of the sites, for ``partyfeed demo``
+SITE_COPIES = Path(__file__).resolve().parent.parent / "tests" / "sites"
+
+
+def _out(message: str) -> None:
+    print(message, flush=True)
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _config(args: argparse.Namespace) -> Config:
+    config = load_config(args.config)
+    return config.with_paths(db_url=args.db, feeds_dir=Path(args.feeds_dir) if args.feeds_dir else None)
+
+
+def _sites(names: Sequence[str], config: Config) -> list[str]:
+    if not names:
+        return [name for name in all_sites() if config.site(name).enabled]
+    for name in names:
+        get_site(name)
+    return list(dict.fromkeys(names))
+
+
+def _print_feeds(config: Config, sites: list[str]) -> None:
+    _out(f"feeds in {config.feeds_dir.resolve()}:")
+    for key in [*sites, "all"]:
+        for suffix in ("rss", "atom"):
+            path = config.feeds_dir / f"{key}.{suffix}"
+            if path.exists():
+                _out(f"  {path.resolve().as_uri()}")
+    _out("subscribe: point a feed reader at these files, or serve the folder "
+         "(see README, 'Subscribing').")
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from .jobs import crawl, feeds
+    from .locks import LockTimeout
+
+    config = _config(args)
+    sites = _sites(args.sites, config)
+    try:
+        results = crawl(config, sites, mirror=args.mirror, refresh=args.refresh,
+                        max_pages=args.max_pages, log_level="INFO" if args.verbose else "WARNING",
+                        wait=args.wait, on_wait=_err)
+    except LockTimeout as exc:
+        _err(str(exc))
+        return EXIT_LOCKED
+    for result in results:
+        _out(result.summary())
+    if not args.no_feeds:
+        feeds(config, sites)
+        _print_feeds(config, sites)
+    failed = [r for r in results if r.outcome != "ok"]
+    for result in failed:
+        _err(f"{result.site}: {result.reason}")
+    return 1 if failed else 0
+
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    from .jobs import feeds
+
+    config = _config(args)
+    changed = feeds(config)
+    _out(f"{len(changed)} feed files changed")
+    _print_feeds(config, list(all_sites()))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .daemon import Daemon
+
+    config = _config(args)
+    sites = _sites(args.sites, config)
+    if args.mirror and len(sites) != 1:
+        raise ConfigError("--mirror needs exactly one site: partyfeed run SITE --mirror URL")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    interval = parse_duration(args.interval) if args.interval else None
+    Daemon(config, sites, interval=interval, mirror=args.mirror).run_forever()
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from crawler.extraction.layered import ExtractionError, extract
+
+    site = get_site(args.site) if args.site else site_for_url(args.url)
+    try:
+        html = Path(args.file).read_bytes()
+    except OSError as exc:
+        _err(f"cannot read {args.file}: {exc.strerror}")
+        return 2
+    try:
+        article = extract(args.url, html, site)
+    except ExtractionError as exc:
+        _err(f"{args.file}: {exc}")
+        return 1
+    _out(json.dumps(article.to_json(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .jobs import crawl, feeds
+    from .sitecopy import serving, start_server, base_url
+
+    root = SITE_COPIES / args.site / "site"
+    if not root.is_dir():
+        _err(f"no bundled copy of {args.site} at {root} (demo runs from a source checkout)")
+        return 2
+    os.environ.setdefault("PARTYFEED_DATA_DIR", "demo-data")
+    config = _config(args)
+    with serving(root) as mirror:
+        _out(f"serving the saved copy of {args.site} at {mirror}")
+        results = crawl(config, [args.site], mirror=mirror)
+    for result in results:
+        _out(result.summary())
+    feeds(config, [args.site])
+    _print_feeds(config, [args.site])
+    if args.no_serve:
+        return 0 if all(r.outcome == "ok" for r in results) else 1
+    server = start_server(config.feeds_dir, host=args.host, port=args.port)
+    url = base_url(server)
+    _out(f"feeds served at {url}/{args.site}.rss, {url}/{args.site}.atom, {url}/all.rss "
+         "— Ctrl-C to stop")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="partyfeed", description=__doc__.split("\n")[0])
+    top.add_argument("--config", help="TOML configuration (default: $PARTYFEED_CONFIG or ./partyfeed.toml)")
+    top.add_argument("--db", help="SQLAlchemy database URL (default: $PARTYFEED_DB or an SQLite file under the data folder)")
+    top.add_argument("--feeds-dir", help="where feed files go (default: $PARTYFEED_FEEDS_DIR or data/feeds)")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    site_names = ", ".join(all_sites())
+    crawl = sub.add_parser("crawl", help="crawl sites once, then rebuild their feeds")
+    crawl.add_argument("sites", nargs="*", metavar="SITE", help=f"sites to crawl (default: all enabled: {site_names})")
+    crawl.add_argument("--mirror", metavar="URL", help="fetch the sites' pages from this base URL (a local copy) while keeping their real URLs")
+    crawl.add_argument("--refresh", action="store_true", help="fetch known articles again; changed ones are updated")
+    crawl.add_argument("--max-pages", type=int, help="listing pages per category (default: the configuration's, 3)")
+    crawl.add_argument("--no-feeds", action="store_true", help="do not rebuild feeds afterwards")
+    crawl.add_argument("--wait", type=float, default=None, metavar="SECONDS", help="how long to wait for another crawl of the same site (default: as long as it takes)")
+    crawl.add_argument("-v", "--verbose", action="store_true", help="Scrapy's log at INFO level")
+    crawl.set_defaults(func=cmd_crawl)
+
+    feeds = sub.add_parser("feeds", help="rebuild every feed from the database without crawling")
+    feeds.set_defaults(func=cmd_feeds)
+
+    run = sub.add_parser("run", help="the daemon: crawl each site on its schedule and rebuild feeds")
+    run.add_argument("sites", nargs="*", metavar="SITE")
+    run.add_argument("--interval", metavar="DURATION", help="override every schedule, e.g. 10s, 15m, 2h")
+    run.add_argument("--mirror", metavar="URL", help="as for crawl; needs exactly one site")
+    run.set_defaults(func=cmd_run)
+
+    extract = sub.add_parser("extract", help="run an extractor on a saved HTML file and print the article as JSON")
+    extract.add_argument("file", metavar="FILE")
+    extract.add_argument("--url", required=True, help="the page's real URL")
+    extract.add_argument("--site", help="site module to use (default: chosen from the URL's host)")
+    extract.set_defaults(func=cmd_extract)
+
+    demo = sub.add_parser("demo", help="try everything offline: serve the bundled copy of a site, crawl it, write and serve feeds")
+    demo.add_argument("--site", default="dangcongsan")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--no-serve", action="store_true", help="stop after writing the feeds")
+    demo.set_defaults(func=cmd_demo)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (ConfigError, KeyError) as exc:
+        _err(f"partyfeed: {exc.args[0] if exc.args else exc}")
+        return 2

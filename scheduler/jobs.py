@@ -1,0 +1,148 @@
+"""The two jobs everything runs: crawl sites, then build feeds.
+
+``partyfeed crawl``, ``partyfeed feeds``, the daemon (through a child process per
+crawl) and cron all call these same functions, so a crawl by hand is the crawl the
+timer runs.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from crawler.config import Config
+from crawler.pipelines import STATS_PREFIX
+from crawler.sites import get_site
+from crawler.storage import Storage, utcnow
+from feeds.build import build_feeds
+
+from .locks import site_lock
+
+
+@dataclass
+class CrawlResult:
+    site: str
+    started: datetime
+    finished: datetime
+    outcome: str = "ok"
+    pages: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    errors: int = 0
+    error_kinds: dict[str, int] = field(default_factory=dict)
+    reason: str | None = None
+
+    @property
+    def seconds(self) -> float:
+        return (self.finished - self.started).total_seconds()
+
+    def summary(self) -> str:
+        line = (f"{self.site}: {self.outcome} — {self.pages} pages, {self.new} new, "
+                f"{self.updated} updated, {self.unchanged} unchanged, {self.rejected} rejected, "
+                f"{self.errors} errors, {self.seconds:.1f}s")
+        return f"{line}\n  {self.reason}" if self.reason and self.outcome != "ok" else line
+
+
+def scrapy_settings(config: Config, *, mirror: str | None = None, refresh: bool = False,
+                    log_level: str = "WARNING", time_limit: float | None = None) -> Settings:
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    overrides: dict[str, Any] = {
+        "PARTYFEED_DB": config.db_url,
+        "PARTYFEED_REFRESH": refresh,
+        "LOG_LEVEL": log_level,
+    }
+    if mirror:
+        # a local copy needs no politeness, and robots.txt of a copy says nothing
+        overrides.update(PARTYFEED_MIRROR=mirror, DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False,
+                         ROBOTSTXT_OBEY=False)
+    if time_limit:
+        overrides["CLOSESPIDER_TIMEOUT"] = time_limit
+    settings.setdict(overrides, priority="cmdline")
+    return settings
+
+
+def _result(site: str, stats: dict[str, Any], started: datetime) -> CrawlResult:
+    def stat(key: str) -> int:
+        return int(stats.get(f"{STATS_PREFIX}/{key}", 0))
+
+    kinds = {key.rsplit("/", 1)[1]: int(value) for key, value in stats.items()
+             if key.startswith(f"{STATS_PREFIX}/errors/")}
+    result = CrawlResult(
+        site=site, started=started, finished=utcnow(),
+        pages=int(stats.get("downloader/response_count", 0)),
+        new=stat("articles/new"), updated=stat("articles/updated"),
+        unchanged=stat("articles/unchanged"), rejected=stat("articles/rejected"),
+        errors=sum(kinds.values()), error_kinds=kinds,
+    )
+    ok_pages = sum(int(v) for k, v in stats.items()
+                   if k.startswith("downloader/response_status_count/2"))
+    finish = stats.get("finish_reason", "finished")
+    if ok_pages == 0:
+        result.outcome = "failed"
+        result.reason = "unreachable: " + str(stats.get(f"{STATS_PREFIX}/last_error")
+                                              or "no page could be fetched")
+    elif finish != "finished":
+        result.outcome = "failed"
+        result.reason = f"stopped before the end ({finish})"
+    return result
+
+
+def crawl(config: Config, sites: list[str], *, mirror: str | None = None, refresh: bool = False,
+          max_pages: int | None = None, log_level: str = "WARNING", wait: float | None = None,
+          on_wait: Callable[[str], None] | None = None) -> list[CrawlResult]:
+    """Crawl ``sites`` once in this process, holding each site's lock, and record the runs.
+
+    Scrapy's reactor cannot be restarted, so this runs at most once per process; the
+    daemon calls it in a child process per crawl.
+    """
+    for name in sites:
+        get_site(name)  # unknown names fail before anything starts
+    storage = Storage(config.db_url)
+    lock_dir = config.data_dir / "locks"
+    with ExitStack() as locks:
+        for name in sorted(sites):
+            locks.enter_context(site_lock(lock_dir, name, wait=wait, on_wait=on_wait))
+        limit = max(config.site(n).time_limit.total_seconds() for n in sites)
+        process = CrawlerProcess(scrapy_settings(config, mirror=mirror, refresh=refresh,
+                                                 log_level=log_level, time_limit=limit))
+        crawlers = {}
+        started = utcnow()
+        for name in sites:
+            site_config = config.site(name)
+            crawler = process.create_crawler(process.spider_loader.load(name))
+            crawlers[name] = crawler
+            process.crawl(crawler, categories=list(site_config.categories) or None,
+                          max_pages=max_pages or site_config.max_pages)
+        process.start()
+        results = []
+        for name, crawler in crawlers.items():
+            assert crawler.stats is not None
+            result = _result(name, crawler.stats.get_stats(), started)
+            storage.record_run(
+                site=name, started=result.started, finished=result.finished,
+                outcome=result.outcome, pages=result.pages, new=result.new,
+                updated=result.updated, unchanged=result.unchanged, rejected=result.rejected,
+                errors=result.errors, detail={"error_kinds": result.error_kinds,
+                                              "reason": result.reason},
+            )
+            results.append(result)
+    storage.close()
+    return results
+
+
+def feeds(config: Config, sites: list[str] | None = None) -> list[Path]:
+    storage = Storage(config.db_url)
+    try:
+        return build_feeds(storage, config.feeds_dir, sites, limit=config.feed_limit,
+                           base_url=config.base_url)
+    finally:
+        storage.close()
