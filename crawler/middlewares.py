@@ -9,7 +9,7 @@ ids and dedupe keys are the real ones, and nothing in the pipeline knows.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -46,9 +46,22 @@ class MirrorMiddleware:
             return None
         local = urlunsplit((self.mirror.scheme, self.mirror.netloc,
                             self.mirror.path.rstrip("/") + parts.path, parts.query, ""))
-        meta: dict[str, Any] = {**request.meta, MIRROR_OF: request.url, "allow_offsite": True}
+        # robots.txt was judged for the real URL already; the copy is on loopback
+        meta: dict[str, Any] = {**request.meta, MIRROR_OF: request.url, "allow_offsite": True,
+                                "dont_obey_robotstxt": True}
         return request.replace(url=local, meta=meta, dont_filter=True)
 
     def process_response(self, request: Request, response: Response) -> Response:
         original = request.meta.get(MIRROR_OF)
-        return response.replace(url=original) if original else response
+        if not original:
+            return response
+        location = response.headers.get("Location")
+        if location:
+            # a redirect inside the copy points at the copy; make it point at the site
+            target = urlsplit(urljoin(request.url, location.decode("latin-1")))
+            if target.netloc == self.mirror.netloc:
+                site = urlsplit(original)
+                path = target.path[len(self.mirror.path.rstrip("/")):]
+                response.headers["Location"] = urlunsplit(
+                    (site.scheme, site.netloc, path, target.query, ""))
+        return response.replace(url=original)

@@ -31,8 +31,8 @@ def parse_byline(text: str) -> tuple[list[str], str | None]:
     if source_match:
         return [], source_match.group(1).strip()
     names = _ROLE.sub("", line, count=1)
-    authors = [name.strip(" .") for name in _SPLIT.split(names) if name.strip(" .")]
-    return authors, None
+    parts = (_ROLE.sub("", part, count=1).strip(" .") for part in _SPLIT.split(names))
+    return [part for part in parts if part], None
 
 
 def looks_like_byline(text: str) -> bool:

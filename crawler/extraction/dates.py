@@ -57,13 +57,11 @@ def parse_date(text: str | None) -> datetime | None:
             return value if value.tzinfo else value.replace(tzinfo=VIETNAM)
     tz = _offset(text)
     match = _DMY.search(text)
-    if match:
-        return _build(*match.groups(), tz=tz)
-    match = _TIME_FIRST.search(text)
-    if match:
-        hour, minute, second, day, month, year = match.groups()
+    time_first = _TIME_FIRST.search(text)
+    if time_first and (not match or match.group(4) is None):
+        hour, minute, second, day, month, year = time_first.groups()
         return _build(day, month, year, hour, minute, second, tz=tz)
-    return None
+    return _build(*match.groups(), tz=tz) if match else None
 
 
 def to_vietnam(value: datetime) -> datetime:

@@ -8,6 +8,7 @@ crawl can tell when a site has silently changed design.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from ..sites.base import Layout, Site
 
 METADATA, GENERIC = "metadata", "generic"
+#: og:image values that are the site's logo or share card, not the article's photo
+_SITE_WIDE_IMAGE = re.compile(r"default|logo|no-?image|placeholder|share", re.IGNORECASE)
 
 
 class ExtractionError(ValueError):
@@ -114,7 +117,7 @@ def extract(url: str, html: str | bytes, site: Site | None = None) -> Article:
     article.images = body.images
     if body.images:
         layers["images"] = layers.get("body", GENERIC)
-    elif meta.image:
+    elif meta.image and not _SITE_WIDE_IMAGE.search(meta.image):
         article.images = [Image(url=original_image_url(meta.image))]
         layers["images"] = METADATA
 

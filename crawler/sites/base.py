@@ -92,10 +92,8 @@ class Site:
             return list(seen)
 
         found: list[str] = []
-        for selector in self.listing_links:
-            found = articles([a.get("href", "") for a in doc.cssselect(selector)])
-            if found:
-                break
+        if self.listing_links:
+            found = articles([a.get("href", "") for a in doc.cssselect(", ".join(self.listing_links))])
         found = found or articles(doc.xpath("//a/@href"))
         next_page = None
         if category is not None:

@@ -1,0 +1,102 @@
+"""Shared fixtures: the saved copy of dangcongsan.vn on loopback, and throwaway installs.
+
+Commands run as real processes (``python -m scheduler …`` is ``partyfeed …``) with
+their own data folder, database and feeds folder, the way a user or cron runs them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from crawler.storage import Storage
+from scheduler.sitecopy import serving
+
+REPO = Path(__file__).resolve().parent.parent
+DCS = REPO / "tests" / "sites" / "dangcongsan"
+SITE_ROOT = DCS / "site"
+EXPECTED_DIR = DCS / "expected"
+#: what a reader must never see, on any page of the copy
+CHROME = ("CÓ THỂ BẠN QUAN TÂM", "Ý kiến bình luận", "Họ và tên", "Lời bình", "Xác thực",
+          "leftcenterrightdel", "(ĐCSVN)", "<script", "\u200b")
+
+
+def expected_articles() -> list[dict]:
+    return [json.loads(p.read_text(encoding="utf-8"))
+            for p in sorted(EXPECTED_DIR.glob("*.json")) if p.stem.isdigit()]
+
+
+def fixture_path(url: str) -> Path:
+    return SITE_ROOT / url.split("://", 1)[1].split("/", 1)[1]
+
+
+@dataclass
+class Install:
+    """One partyfeed installation: its own data folder, database and feeds."""
+
+    root: Path
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.data_dir / 'partyfeed.db'}"
+
+    @property
+    def feeds_dir(self) -> Path:
+        return self.data_dir / "feeds"
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PARTYFEED_")}
+        env.update(PARTYFEED_DATA_DIR=str(self.data_dir), PARTYFEED_DB=self.db_url,
+                   PARTYFEED_FEEDS_DIR=str(self.feeds_dir), PYTHONPATH=str(REPO))
+        return env
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "scheduler", *args]
+
+    def run(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self.command(*args), cwd=self.root, env=self.env, text=True,
+                              capture_output=True, timeout=timeout)
+
+    def storage(self) -> Storage:
+        return Storage(self.db_url)
+
+    def copy_to(self, other: Path) -> Install:
+        shutil.copytree(self.root, other)
+        return Install(other)
+
+
+@pytest.fixture(scope="session")
+def site_copy() -> Iterator[str]:
+    with serving(SITE_ROOT) as url:
+        yield url
+
+
+@pytest.fixture
+def install(tmp_path: Path) -> Install:
+    root = tmp_path / "install"
+    root.mkdir()
+    return Install(root)
+
+
+@pytest.fixture(scope="session")
+def crawled(site_copy: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Install, subprocess.CompletedProcess[str]]:
+    """One full crawl of the copy; tests that change state work on a copy of it."""
+    root = tmp_path_factory.mktemp("crawled") / "install"
+    root.mkdir()
+    inst = Install(root)
+    result = inst.run("crawl", "dangcongsan", "--mirror", site_copy)
+    assert result.returncode == 0, result.stderr
+    return inst, result

@@ -1,0 +1,88 @@
+"""The daemon as a real process: scheduled crawls, a manual crawl alongside, clean SIGTERM."""
+
+from __future__ import annotations
+
+import queue
+import signal
+import subprocess
+import threading
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+
+from crawler.storage import ArticleRow, CrawlRun
+
+from .conftest import Install, expected_articles
+
+
+class Lines:
+    """The merged output of a process, line by line, waited on without sleeping."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.queue: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        assert process.stdout is not None
+        threading.Thread(target=self._pump, args=(process.stdout,), daemon=True).start()
+
+    def _pump(self, stream: Iterable[str]) -> None:
+        for line in stream:
+            self.queue.put(line)
+        self.queue.put(None)
+
+    def wait_for(self, needle: str, count: int = 1, timeout: float = 120) -> None:
+        while sum(needle in line for line in self.seen) < count:
+            line = self.queue.get(timeout=timeout)
+            assert line is not None, f"process ended before {needle!r}:\n{''.join(self.seen)}"
+            self.seen.append(line)
+
+
+def test_daemon_runs_scheduled_crawls_and_a_manual_crawl_never_duplicates(
+        install: Install, site_copy: str) -> None:
+    daemon = subprocess.Popen(
+        install.command("run", "dangcongsan", "--interval", "2s", "--mirror", site_copy),
+        cwd=install.root, env=install.env, text=True, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    lines = Lines(daemon)
+    try:
+        lines.wait_for("crawl dangcongsan: done", count=1)
+        manual = install.run("crawl", "dangcongsan", "--mirror", site_copy, "--refresh")
+        assert manual.returncode == 0, manual.stderr
+        lines.wait_for("crawl dangcongsan: done", count=3)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        status = daemon.wait(timeout=120)
+    lines.wait_for("stopped")
+    assert status == 0
+    assert sum("feeds in" in line for line in lines.seen) >= 3  # every crawl rebuilt the feeds
+    total = len(expected_articles())
+    with install.storage().engine.connect() as conn:
+        assert conn.scalar(select(func.count(ArticleRow.id))) == total
+        assert conn.scalar(select(func.count(func.distinct(ArticleRow.url)))) == total
+        runs = conn.execute(select(CrawlRun.outcome)).scalars().all()
+    assert len(runs) >= 4 and set(runs) == {"ok"}
+    assert (install.feeds_dir / "dangcongsan.atom").stat().st_size > 0
+
+
+def test_manual_crawl_waits_for_a_running_crawl_of_the_same_site(install: Install) -> None:
+    from scheduler.locks import site_lock
+
+    with site_lock(install.data_dir / "locks", "dangcongsan"):
+        result = install.run("crawl", "dangcongsan", "--wait", "0")
+    assert result.returncode == 75
+    assert "another crawl" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_config_errors_are_one_clear_line(install: Install) -> None:
+    (install.root / "partyfeed.toml").write_text("[sites.dangcongsan]\ninterval = 'often'\n")
+    result = install.run("feeds")
+    assert result.returncode == 2
+    assert "interval" in result.stderr and "Traceback" not in result.stderr
+    (install.root / "partyfeed.toml").write_text("[partyfeed\n")
+    result = install.run("feeds")
+    assert result.returncode == 2 and "not valid TOML" in result.stderr
+
+
+def test_unknown_site_is_refused(install: Install) -> None:
+    result = install.run("crawl", "nosuchsite")
+    assert result.returncode == 2 and "unknown site" in result.stderr
