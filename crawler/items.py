@@ -32,6 +32,8 @@ class Article:
     images: list[Image] = field(default_factory=list)
     body_html: str = ""
     body_text: str = ""
+    #: the agency credited instead of a person (``TTXVN``); never mixed into ``authors``
+    source: str | None = None
     #: the site's own id for the article (``577383`` in ``…-577383.html``); feed ids derive from it
     article_id: str | None = None
     #: URL-path slug of the category (``tu-tuong-van-hoa``), for per-category feeds

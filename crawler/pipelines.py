@@ -15,6 +15,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.http import Response
 
+from .extraction.layered import GENERIC
 from .extraction.text import clean_text, nfc
 from .items import Article, Image
 from .sites import site_for_url
@@ -87,6 +88,9 @@ class StorePipeline:
         outcome = self.storage.upsert(key, item)
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"{STATS_PREFIX}/articles/{outcome}")
+        if GENERIC in (item.layers.get("body"), item.layers.get("title")):
+            # the site's selectors no longer find the article: the first sign of a redesign
+            self.crawler.stats.inc_value(f"{STATS_PREFIX}/articles/fallback")
         logger.debug("%s %s", outcome, item.url)
         return item
 

@@ -68,6 +68,7 @@ class ArticleRow(Base):
     updated: Mapped[datetime | None] = mapped_column(UTCDateTime)
     summary: Mapped[str | None] = mapped_column(Text)
     authors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    source: Mapped[str | None] = mapped_column(Text)
     category: Mapped[str | None] = mapped_column(Text)
     category_slug: Mapped[str | None] = mapped_column(String(200))
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -90,6 +91,7 @@ class ArticleRow(Base):
         return Article(
             url=self.url, site=self.site, title=self.title, published=self.published,
             updated=self.updated, summary=self.summary, authors=list(self.authors or []),
+            source=self.source,
             category=self.category, tags=list(self.tags or []),
             images=[Image(**image) for image in self.images or []], body_html=self.body_html,
             body_text=self.body_text, article_id=self.article_id,
@@ -124,6 +126,16 @@ class CrawlRun(Base):
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ScheduledRun(Base):
+    """The daemon's next run per site, so ``partyfeed status`` can tell it from another process."""
+
+    __tablename__ = "schedule"
+
+    site: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_run: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pid: Mapped[int | None] = mapped_column(Integer)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -174,7 +186,8 @@ class Storage:
             "key": key, "site": article.site, "article_id": article.article_id,
             "url": canonical_url(article.url), "title": article.title,
             "published": article.published, "updated": article.updated,
-            "summary": article.summary, "authors": article.authors, "category": article.category,
+            "summary": article.summary, "authors": article.authors, "source": article.source,
+            "category": article.category,
             "category_slug": article.category_slug, "tags": article.tags,
             "images": [asdict(image) for image in article.images], "body_html": article.body_html,
             "body_text": article.body_text, "layers": article.layers,
@@ -230,6 +243,27 @@ class Storage:
     def record_run(self, **values: Any) -> None:
         with self.engine.begin() as conn:
             conn.execute(CrawlRun.__table__.insert().values(**values))
+
+    def set_next_run(self, site: str, when: datetime | None, pid: int | None) -> None:
+        stmt = self._insert(ScheduledRun).values(site=site, next_run=when, pid=pid)
+        stmt = stmt.on_conflict_do_update(index_elements=["site"],
+                                          set_={"next_run": when, "pid": pid})
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
+
+    def next_run(self, site: str) -> ScheduledRun | None:
+        with Session(self.engine, expire_on_commit=False) as session:
+            return session.get(ScheduledRun, site)
+
+    def run_count(self, site: str) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.scalar(select(func.count(CrawlRun.id)).where(CrawlRun.site == site)) or 0)
+
+    def count_published_since(self, site: str, since: datetime) -> int:
+        query = select(func.count(ArticleRow.id)).where(ArticleRow.site == site,
+                                                         ArticleRow.published >= since)
+        with self.engine.connect() as conn:
+            return int(conn.scalar(query) or 0)
 
     def runs(self, site: str | None = None, limit: int = 20) -> Sequence[CrawlRun]:
         query = select(CrawlRun).order_by(CrawlRun.started.desc(), CrawlRun.id.desc()).limit(limit)

@@ -120,6 +120,24 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from crawler.storage import Storage
+
+    from .status import format_status, site_statuses
+
+    config = _config(args)
+    storage = Storage(config.db_url)
+    try:
+        statuses = site_statuses(config, storage)
+    finally:
+        storage.close()
+    if args.json:
+        _out(json.dumps([s.to_json() for s in statuses], ensure_ascii=False, indent=2))
+    else:
+        _out(format_status(statuses))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .jobs import crawl, feeds
     from .sitecopy import serving, start_server, base_url
@@ -182,6 +200,10 @@ def parser() -> argparse.ArgumentParser:
     extract.add_argument("--url", required=True, help="the page's real URL")
     extract.add_argument("--site", help="site module to use (default: chosen from the URL's host)")
     extract.set_defaults(func=cmd_extract)
+
+    status = sub.add_parser("status", help="per site: last run, next run, articles, health")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(func=cmd_status)
 
     demo = sub.add_parser("demo", help="try everything offline: serve the bundled copy of a site, crawl it, write and serve feeds")
     demo.add_argument("--site", default="dangcongsan")

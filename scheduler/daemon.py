@@ -16,8 +16,9 @@ import signal
 import subprocess
 import sys
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -96,17 +97,43 @@ class Daemon:
         finally:
             storage.close()
 
+    def _first_run(self, storage: Storage, site: str, interval: timedelta) -> datetime:
+        """Resume the schedule: a run that was due while the daemon was down runs once, now;
+        one that is not due yet (a restart right after a crawl) waits for its time."""
+        last = storage.runs(site, limit=1)
+        if not last:
+            return utcnow()
+        return max(utcnow(), last[0].started + interval)
+
+    def _publish_next_runs(self, _event: object = None) -> None:
+        storage = Storage(self.config.db_url)
+        try:
+            for site in self.sites:
+                job = self.scheduler.get_job(f"crawl:{site}")
+                running = not self.stopping.is_set() and job is not None
+                storage.set_next_run(site, job.next_run_time if running else None,
+                                     os.getpid() if running else None)
+        finally:
+            storage.close()
+
     def start(self) -> None:
-        for site in self.sites:
-            interval = self.interval or self.config.site(site).interval
-            jitter = int(min(interval.total_seconds() * 0.1, 60))
-            self.scheduler.add_job(
-                self.crawl_site, IntervalTrigger(seconds=interval.total_seconds(),
-                                                  jitter=jitter or None),
-                args=[site], id=f"crawl:{site}", name=f"crawl {site}",
-                next_run_time=utcnow(),
-            )
+        storage = Storage(self.config.db_url)
+        try:
+            for site in self.sites:
+                interval = self.interval or self.config.site(site).interval
+                jitter = int(min(interval.total_seconds() * 0.1, 60))
+                self.scheduler.add_job(
+                    self.crawl_site, IntervalTrigger(seconds=interval.total_seconds(),
+                                                      jitter=jitter or None),
+                    args=[site], id=f"crawl:{site}", name=f"crawl {site}",
+                    next_run_time=self._first_run(storage, site, interval),
+                )
+        finally:
+            storage.close()
+        self.scheduler.add_listener(self._publish_next_runs,
+                                    EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
         self.scheduler.start()
+        self._publish_next_runs()
 
     def stop(self) -> None:
         """Stop scheduling, let running crawls finish their in-flight items, then return."""
@@ -116,6 +143,7 @@ class Daemon:
             for child in self.children:
                 child.send_signal(signal.SIGTERM)
         self.scheduler.shutdown(wait=True)
+        self._publish_next_runs()
 
     def run_forever(self) -> None:
         stop = threading.Event()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import signal
 import subprocess
 import threading
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -86,3 +88,43 @@ def test_config_errors_are_one_clear_line(install: Install) -> None:
 def test_unknown_site_is_refused(install: Install) -> None:
     result = install.run("crawl", "nosuchsite")
     assert result.returncode == 2 and "unknown site" in result.stderr
+
+
+def test_status_reports_each_site_as_json(crawled) -> None:
+    install, _ = crawled
+    result = install.run("status", "--json")
+    assert result.returncode == 0, result.stderr
+    (site,) = json.loads(result.stdout)
+    assert site["site"] == "dangcongsan" and site["health"] == "ok"
+    assert site["articles"] == len(expected_articles()) and site["runs"] >= 1
+    last = site["last_run"]
+    assert last["outcome"] == "ok" and last["new"] + last["unchanged"] + last["updated"] >= 0
+    assert {"started", "finished", "rejected", "errors"} <= set(last)
+    assert "next_run" in site
+    text = install.run("status").stdout
+    assert text.startswith("dangcongsan: ok")
+
+
+def test_restarted_daemon_resumes_its_schedule_without_an_extra_run(
+        install: Install, site_copy: str) -> None:
+    def start() -> tuple[subprocess.Popen[str], Lines]:
+        process = subprocess.Popen(
+            install.command("run", "dangcongsan", "--interval", "1h", "--mirror", site_copy),
+            cwd=install.root, env=install.env, text=True, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT)
+        return process, Lines(process)
+
+    first, lines = start()
+    lines.wait_for("crawl dangcongsan: done")
+    first.kill()  # kill -9: no chance to clean up
+    first.wait(timeout=30)
+    second, lines = start()
+    try:
+        lines.wait_for("scheduled dangcongsan")
+        status = json.loads(install.run("status", "--json").stdout)[0]
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=60) == 0
+    assert status["runs"] == 1  # nothing ran again on restart
+    started = datetime.fromisoformat(status["last_run"]["started"])
+    assert datetime.fromisoformat(status["next_run"]) >= started + timedelta(minutes=59)

@@ -132,6 +132,7 @@ def extract(url: str, html: str | bytes, site: Site | None = None) -> Article:
                    (meta.authors, METADATA))
     article.authors = [a for a in (authors or []) if a.casefold() not in publisher]  # type: ignore[union-attr]
     if source:
+        article.source = source
         layers["source"] = body_layer or GENERIC
 
     slug = site.category_slug(url) if site else None
