@@ -64,7 +64,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     try:
         results = crawl(config, sites, mirror=args.mirror, refresh=args.refresh,
                         max_pages=args.max_pages, log_level="INFO" if args.verbose else "WARNING",
-                        wait=args.wait, on_wait=_err)
+                        wait=args.wait, on_wait=_err,
+                        progress=sys.stderr.isatty() and not args.verbose)
     except LockTimeout as exc:
         _err(str(exc))
         return EXIT_LOCKED

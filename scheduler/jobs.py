@@ -23,6 +23,7 @@ from crawler.storage import Storage, utcnow
 from feeds.build import build_feeds
 
 from .locks import site_lock
+from .progress import crawl_progress
 
 
 @dataclass
@@ -98,7 +99,7 @@ def _result(site: str, stats: dict[str, Any], started: datetime) -> CrawlResult:
 
 def crawl(config: Config, sites: list[str], *, mirror: str | None = None, refresh: bool = False,
           max_pages: int | None = None, log_level: str = "WARNING", wait: float | None = None,
-          on_wait: Callable[[str], None] | None = None) -> list[CrawlResult]:
+          on_wait: Callable[[str], None] | None = None, progress: bool = False) -> list[CrawlResult]:
     """Crawl ``sites`` once in this process, holding each site's lock, and record the runs.
 
     Scrapy's reactor cannot be restarted, so this runs at most once per process; the
@@ -122,7 +123,8 @@ def crawl(config: Config, sites: list[str], *, mirror: str | None = None, refres
             crawlers[name] = crawler
             process.crawl(crawler, categories=list(site_config.categories) or None,
                           max_pages=max_pages or site_config.max_pages)
-        process.start()
+        with crawl_progress(crawlers, enabled=progress):
+            process.start()
         results = []
         for name, crawler in crawlers.items():
             assert crawler.stats is not None
