@@ -16,9 +16,9 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import datetime, timedelta
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -64,10 +64,13 @@ class Daemon:
             command += ["--mirror", self.mirror]
         limit = self.config.site(site).time_limit.total_seconds()
         started = utcnow()
+        self._publish_next_run(site, started + self._interval(site))
         logger.info("crawl %s: starting", site)
         child = subprocess.Popen(command, env=self._child_env())
         with self.children_lock:
             self.children.add(child)
+            if self.stopping.is_set():  # stop() ran between our check and the spawn
+                child.send_signal(signal.SIGTERM)
         try:
             # the child closes itself at the limit (CLOSESPIDER_TIMEOUT); this is the backstop
             status = child.wait(timeout=limit + STOP_GRACE)
@@ -105,35 +108,35 @@ class Daemon:
             return utcnow()
         return max(utcnow(), last[0].started + interval)
 
-    def _publish_next_runs(self, _event: object = None) -> None:
+    def _publish_next_run(self, site: str, when: datetime | None) -> None:
+        """Written from our own code, never from an APScheduler listener: listeners run
+        while the scheduler holds its locks, and asking it anything there deadlocks."""
         storage = Storage(self.config.db_url)
         try:
-            for site in self.sites:
-                job = self.scheduler.get_job(f"crawl:{site}")
-                running = not self.stopping.is_set() and job is not None
-                storage.set_next_run(site, job.next_run_time if running else None,
-                                     os.getpid() if running else None)
+            storage.set_next_run(site, when, os.getpid() if when else None)
         finally:
             storage.close()
+
+    def _interval(self, site: str) -> timedelta:
+        return self.interval or self.config.site(site).interval
 
     def start(self) -> None:
         storage = Storage(self.config.db_url)
         try:
-            for site in self.sites:
-                interval = self.interval or self.config.site(site).interval
-                jitter = int(min(interval.total_seconds() * 0.1, 60))
-                self.scheduler.add_job(
-                    self.crawl_site, IntervalTrigger(seconds=interval.total_seconds(),
-                                                      jitter=jitter or None),
-                    args=[site], id=f"crawl:{site}", name=f"crawl {site}",
-                    next_run_time=self._first_run(storage, site, interval),
-                )
+            first_runs = {site: self._first_run(storage, site, self._interval(site))
+                          for site in self.sites}
         finally:
             storage.close()
-        self.scheduler.add_listener(self._publish_next_runs,
-                                    EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+        for site, first_run in first_runs.items():
+            interval = self._interval(site)
+            jitter = int(min(interval.total_seconds() * 0.1, 60))
+            self.scheduler.add_job(
+                self.crawl_site, IntervalTrigger(seconds=interval.total_seconds(),
+                                                  jitter=jitter or None),
+                args=[site], id=f"crawl:{site}", name=f"crawl {site}", next_run_time=first_run,
+            )
+            self._publish_next_run(site, first_run)
         self.scheduler.start()
-        self._publish_next_runs()
 
     def stop(self) -> None:
         """Stop scheduling, let running crawls finish their in-flight items, then return."""
@@ -143,17 +146,19 @@ class Daemon:
             for child in self.children:
                 child.send_signal(signal.SIGTERM)
         self.scheduler.shutdown(wait=True)
-        self._publish_next_runs()
+        for site in self.sites:
+            self._publish_next_run(site, None)
 
     def run_forever(self) -> None:
-        stop = threading.Event()
+        signalled: list[int] = []
         for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
+            # only a plain append here: taking a lock in a handler can deadlock the main thread
+            signal.signal(signum, lambda number, _frame: signalled.append(number))
         self.start()
         for site in self.sites:
-            job = self.scheduler.get_job(f"crawl:{site}")
-            logger.info("scheduled %s every %s", site, job.trigger.interval if job else "?")
-        stop.wait()
+            logger.info("scheduled %s every %s", site, self._interval(site))
+        while not signalled:
+            time.sleep(0.5)  # a signal cuts the sleep short
         logger.info("stopping: waiting for running crawls to finish")
         self.stop()
         logger.info("stopped")
