@@ -63,7 +63,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     sites = _sites(args.sites, config)
     try:
         results = crawl(config, sites, mirror=args.mirror, refresh=args.refresh,
-                        max_pages=args.max_pages, log_level="INFO" if args.verbose else "WARNING",
+                        max_pages=args.max_pages, log_level="INFO" if args.verbose else "ERROR",
                         wait=args.wait, on_wait=_err,
                         progress=sys.stderr.isatty() and not args.verbose)
     except LockTimeout as exc:
@@ -77,6 +77,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     failed = [r for r in results if r.outcome != "ok"]
     for result in failed:
         _err(f"{result.site}: {result.reason}")
+    if any((r.reason or "").startswith("unreachable") for r in failed) and not args.mirror:
+        _out("no network here? `partyfeed demo` runs the whole system on the bundled copy of a site")
     return 1 if failed else 0
 
 

@@ -17,6 +17,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.config import Config
+from crawler.logformatter import quiet_expected_errors
 from crawler.pipelines import STATS_PREFIX
 from crawler.sites import get_site
 from crawler.storage import Storage, utcnow
@@ -53,7 +54,7 @@ class CrawlResult:
 
 
 def scrapy_settings(config: Config, *, mirror: str | None = None, refresh: bool = False,
-                    log_level: str = "WARNING", time_limit: float | None = None) -> Settings:
+                    log_level: str = "ERROR", time_limit: float | None = None) -> Settings:
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     overrides: dict[str, Any] = {
@@ -98,7 +99,7 @@ def _result(site: str, stats: dict[str, Any], started: datetime) -> CrawlResult:
 
 
 def crawl(config: Config, sites: list[str], *, mirror: str | None = None, refresh: bool = False,
-          max_pages: int | None = None, log_level: str = "WARNING", wait: float | None = None,
+          max_pages: int | None = None, log_level: str = "ERROR", wait: float | None = None,
           on_wait: Callable[[str], None] | None = None, progress: bool = False) -> list[CrawlResult]:
     """Crawl ``sites`` once in this process, holding each site's lock, and record the runs.
 
@@ -115,6 +116,7 @@ def crawl(config: Config, sites: list[str], *, mirror: str | None = None, refres
         limit = max(config.site(n).time_limit.total_seconds() for n in sites)
         process = CrawlerProcess(scrapy_settings(config, mirror=mirror, refresh=refresh,
                                                  log_level=log_level, time_limit=limit))
+        quiet_expected_errors()
         crawlers = {}
         started = utcnow()
         for name in sites:

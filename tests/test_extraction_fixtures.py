@@ -32,6 +32,7 @@ def test_fields_match_the_expected_article(pair) -> None:
     assert got.published.utcoffset().total_seconds() == 7 * 3600
     assert (got.summary or None) == (want["summary"] or None)
     assert got.authors == want["authors"]
+    assert got.source == want.get("source")
     assert got.category == want["category"]
     assert got.category_slug == want["category_slug"]
     assert got.article_id == want["article_id"]

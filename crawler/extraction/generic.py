@@ -8,6 +8,7 @@ the article records that it came from here, which is how drift gets noticed.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from lxml.etree import _Element
@@ -32,11 +33,28 @@ def _paragraph_score(element: _Element) -> float:
     return score
 
 
+_FURNITURE_TAGS = {"footer", "header", "nav", "aside", "form"}
+_FURNITURE_ATTR = re.compile(r"foot|header|menu|sidebar|side-?bar|col-side|comment|binh-?luan|copyright",
+                             re.IGNORECASE)
+
+
+def _is_furniture(element: _Element) -> bool:
+    """Inside the page's footer, header, navigation or sidebar: an imprint is prose, not an article."""
+    for node in (element, *element.iterancestors()):
+        if node.tag in _FURNITURE_TAGS:
+            return True
+        if _FURNITURE_ATTR.search(f"{node.get('class', '')} {node.get('id', '')}"):
+            return True
+    return False
+
+
 def find_main_content(doc: _Element) -> _Element | None:
-    """The element whose direct children carry the most prose."""
+    """The element whose direct children carry the most prose, outside the page furniture."""
     best, best_score = None, 0.0
     for element in doc.iter(*_CONTAINERS):
         score = _paragraph_score(element)
+        if score > best_score and _is_furniture(element):
+            continue
         if score > best_score:
             best, best_score = element, score
     return best
@@ -51,8 +69,59 @@ def find_title(doc: _Element) -> str | None:
     return clean_text(title.text_content()) if title is not None else None
 
 
+#: how far around the headline a dateline may sit, in elements
+_NEAR_TITLE = 40
+#: longest text of an element that is only a dateline (weekday, date, time, offset, view count)
+_MAX_DATELINE = 90
+_LEAD_ATTR = re.compile(r"sapo|lead|summary|description|chapeau|intro|excerpt|teaser|abstract|tom-?tat",
+                        re.IGNORECASE)
+
+
+def _dateline_near_title(doc: _Element) -> datetime | None:
+    """The first short element after (then before) the ``h1`` that holds nothing but a date.
+
+    News pages print the dateline next to the headline whatever their class names are;
+    a long element there is the lead or the body, whose dates are events, not publication.
+    """
+    h1 = next(iter(doc.iter("h1")), None)
+    if h1 is None:
+        return None
+    for axis in ("following", "preceding"):
+        for element in h1.xpath(f"{axis}::*[position() <= {_NEAR_TITLE}]")[:: 1 if axis == "following" else -1]:
+            if element.tag in ("script", "style", "a"):
+                continue
+            text = clean_text(element.text_content())
+            if not text or len(text) > _MAX_DATELINE:
+                if axis == "following" and element.tag == "p" and len(text) > 200:
+                    break  # the body has started
+                continue
+            parsed = parse_date(text)
+            if parsed:
+                return parsed
+    return None
+
+
+def find_summary(doc: _Element, content: _Element | None = None) -> str | None:
+    """The lead, when an element outside the body says it is one by its class or id."""
+    for element in doc.iter("div", "p", "h2", "section", "span"):
+        attrs = f"{element.get('class', '')} {element.get('id', '')}"
+        if not _LEAD_ATTR.search(attrs):
+            continue
+        if content is not None and (element is content or content in element.iterancestors()
+                                    or element in content.iterancestors() or content in element.iterdescendants()):
+            continue
+        text = clean_text(element.text_content())
+        if 30 <= len(text) <= 1200:
+            return text
+    return None
+
+
 def find_published(doc: _Element) -> datetime | None:
-    """A ``<time datetime>`` first, then any element whose class or id speaks of a date."""
+    """A dateline next to the headline, a ``<time datetime>``, then any element whose class or
+    id speaks of a date."""
+    near = _dateline_near_title(doc)
+    if near:
+        return near
     for value in doc.xpath("//time/@datetime"):
         parsed = parse_date(value)
         if parsed:

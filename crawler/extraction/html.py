@@ -244,9 +244,20 @@ def _loose_text_to_paragraphs(root: _Element) -> None:
             div.tag = "p"
 
 
+def _posters_to_images(root: _Element) -> None:
+    """A video player keeps its poster frame as the picture; the player itself cannot go in a feed."""
+    for video in list(root.iter("video")):
+        poster = video.get("poster")
+        if poster and not poster.startswith("data:"):
+            img = lxml_html.Element("img", src=poster)
+            img.tail = video.tail
+            video.getparent().replace(video, img)
+
+
 def clean_body(element: _Element, base_url: str) -> Body:
     """Everything a feed needs from the element that holds the article."""
     root = copy.deepcopy(element)
+    _posters_to_images(root)
     _strip_chrome(root)
     images = _figures(root, base_url)
     _loose_text_to_paragraphs(root)

@@ -19,7 +19,7 @@ from lxml.etree import ParserError, _Element
 from ..items import Article, Image
 from .bylines import parse_byline
 from .dates import parse_date, to_vietnam
-from .generic import find_main_content, find_published, find_title
+from .generic import find_main_content, find_published, find_summary, find_title
 from .html import Body, clean_body, original_image_url
 from .metadata import read_metadata
 from .text import clean_text, strip_outlet_prefix
@@ -98,14 +98,14 @@ def extract(url: str, html: str | bytes, site: Site | None = None) -> Article:
                     site_layer),
                    (meta.updated, METADATA))
     article.updated = _vn(updated)  # type: ignore[arg-type]
-    summary = take("summary", (_text_of(doc, layout.summary) if layout else None, site_layer),
-                   (meta.summary, METADATA))
-    article.summary = clean_text(strip_outlet_prefix(str(summary))) or None if summary else None
-
     content = _first(doc, layout.content) if layout else None
     body_layer = site_layer
     if content is None:
         content, body_layer = find_main_content(doc), GENERIC
+    summary = take("summary", (_text_of(doc, layout.summary) if layout else None, site_layer),
+                   (meta.summary, METADATA),
+                   (find_summary(doc, content) if not layout else None, GENERIC))
+    article.summary = clean_text(strip_outlet_prefix(str(summary))) or None if summary else None
     body = clean_body(content, url) if content is not None else Body()
     if body.text:
         layers["body"] = body_layer  # type: ignore[assignment]
@@ -124,16 +124,16 @@ def extract(url: str, html: str | bytes, site: Site | None = None) -> Article:
     publisher = {p.casefold() for p in (site.publisher_names if site else ())}
     byline_authors: list[str] = []
     source: str | None = None
+    byline_layer = body_layer if body.byline else site_layer
     if body.byline:
         byline_authors, source = parse_byline(body.byline)
     elif layout and layout.author:
         byline_authors, source = parse_byline(_text_of(doc, layout.author))
-    authors = take("authors", (byline_authors, body_layer if body.byline else site_layer),
-                   (meta.authors, METADATA))
+    authors = take("authors", (byline_authors, byline_layer), (meta.authors, METADATA))
     article.authors = [a for a in (authors or []) if a.casefold() not in publisher]  # type: ignore[union-attr]
     if source:
         article.source = source
-        layers["source"] = body_layer or GENERIC
+        layers["source"] = byline_layer or GENERIC
 
     slug = site.category_slug(url) if site else None
     article.category_slug = slug
