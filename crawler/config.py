@@ -54,6 +54,8 @@ class SiteConfig:
     max_pages: int = 3
     #: a crawl running longer than this is stopped and recorded as failed
     time_limit: timedelta = timedelta(minutes=20)
+    #: share of a run's articles rejected or read by the generic layer that marks the site degraded
+    degraded_share: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ def _sqlite_url(path: Path) -> str:
 def _site_config(name: str, raw: Any, where: str) -> SiteConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: [sites.{name}] must be a table")
-    known = {"enabled", "interval", "categories", "max_pages", "time_limit"}
+    known = {"enabled", "interval", "categories", "max_pages", "time_limit", "degraded_share"}
     unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"{where}: [sites.{name}] has unknown keys: {', '.join(sorted(unknown))}")
@@ -108,6 +110,11 @@ def _site_config(name: str, raw: Any, where: str) -> SiteConfig:
         if not isinstance(pages, int) or isinstance(pages, bool) or pages < 1:
             raise ConfigError(f"{where}: sites.{name}.max_pages must be a whole number ≥ 1")
         kwargs["max_pages"] = pages
+    if "degraded_share" in raw:
+        share = raw["degraded_share"]
+        if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 <= share <= 1:
+            raise ConfigError(f"{where}: sites.{name}.degraded_share must be a number from 0 to 1")
+        kwargs["degraded_share"] = float(share)
     return SiteConfig(**kwargs)
 
 

@@ -88,7 +88,7 @@ class StorePipeline:
         outcome = self.storage.upsert(key, item)
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"{STATS_PREFIX}/articles/{outcome}")
-        if GENERIC in (item.layers.get("body"), item.layers.get("title")):
+        if GENERIC in (item.layers.get(f) for f in ("title", "published", "body")):
             # the site's selectors no longer find the article: the first sign of a redesign
             self.crawler.stats.inc_value(f"{STATS_PREFIX}/articles/fallback")
         logger.debug("%s %s", outcome, item.url)

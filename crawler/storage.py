@@ -124,6 +124,8 @@ class CrawlRun(Base):
     updated: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
+    #: stored articles whose title, date or body only the generic layer could find
+    fallback: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
@@ -254,6 +256,13 @@ class Storage:
     def next_run(self, site: str) -> ScheduledRun | None:
         with Session(self.engine, expire_on_commit=False) as session:
             return session.get(ScheduledRun, site)
+
+    def rejections(self, site: str | None = None, limit: int = 20) -> Sequence[Rejection]:
+        query = select(Rejection).order_by(Rejection.at.desc(), Rejection.id.desc()).limit(limit)
+        if site:
+            query = query.where(Rejection.site == site)
+        with Session(self.engine, expire_on_commit=False) as session:
+            return list(session.scalars(query))
 
     def run_count(self, site: str) -> int:
         with self.engine.connect() as conn:

@@ -132,8 +132,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     storage = Storage(config.db_url)
     try:
         statuses = site_statuses(config, storage)
+        rejected = storage.rejections(limit=args.rejected) if args.rejected else []
     finally:
         storage.close()
+    if args.rejected:
+        for rejection in rejected:
+            _out(f"{rejection.at:%Y-%m-%d %H:%M} {rejection.site} {rejection.url}\n  {rejection.reason}")
+        return 0
     if args.json:
         _out(json.dumps([s.to_json() for s in statuses], ensure_ascii=False, indent=2))
     else:
@@ -206,6 +211,8 @@ def parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help="per site: last run, next run, articles, health")
     status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument("--rejected", type=int, nargs="?", const=20, default=0, metavar="N",
+                        help="list the last N rejected pages (default 20), to look at with `extract`")
     status.set_defaults(func=cmd_status)
 
     demo = sub.add_parser("demo", help="try everything offline: serve the bundled copy of a site, crawl it, write and serve feeds")

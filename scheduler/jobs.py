@@ -38,6 +38,7 @@ class CrawlResult:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    fallback: int = 0
     errors: int = 0
     error_kinds: dict[str, int] = field(default_factory=dict)
     reason: str | None = None
@@ -49,7 +50,7 @@ class CrawlResult:
     def summary(self) -> str:
         line = (f"{self.site}: {self.outcome} — {self.pages} pages, {self.new} new, "
                 f"{self.updated} updated, {self.unchanged} unchanged, {self.rejected} rejected, "
-                f"{self.errors} errors, {self.seconds:.1f}s")
+                f"{self.fallback} by the generic layer, {self.errors} errors, {self.seconds:.1f}s")
         return f"{line}\n  {self.reason}" if self.reason and self.outcome != "ok" else line
 
 
@@ -83,6 +84,7 @@ def _result(site: str, stats: dict[str, Any], started: datetime) -> CrawlResult:
         pages=int(stats.get("downloader/response_count", 0)),
         new=stat("articles/new"), updated=stat("articles/updated"),
         unchanged=stat("articles/unchanged"), rejected=stat("articles/rejected"),
+        fallback=stat("articles/fallback"),
         errors=sum(kinds.values()), error_kinds=kinds,
     )
     ok_pages = sum(int(v) for k, v in stats.items()
@@ -135,6 +137,7 @@ def crawl(config: Config, sites: list[str], *, mirror: str | None = None, refres
                 site=name, started=result.started, finished=result.finished,
                 outcome=result.outcome, pages=result.pages, new=result.new,
                 updated=result.updated, unchanged=result.unchanged, rejected=result.rejected,
+                fallback=result.fallback,
                 errors=result.errors, detail={"error_kinds": result.error_kinds,
                                               "reason": result.reason},
             )

@@ -4,25 +4,22 @@ Health is judged from recorded runs only, so any process — a person's shell, a
 monitor, the served index — sees the same verdict:
 
 * ``failing``: the last run failed, or no run succeeded within twice the interval;
-* ``degraded``: the last run succeeded but rejected more than the threshold share of
-  the articles it looked at (a silent redesign looks like this);
+* ``degraded``: the last run succeeded, but more than the site's ``degraded_share``
+  (default 20%) of the articles it looked at were rejected or could only be read by the
+  generic layer — a silent redesign looks like this;
 * ``ok`` otherwise; ``unknown`` before the first run.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from crawler.config import Config
+from crawler.config import Config, SiteConfig
 from crawler.extraction.dates import VIETNAM
 from crawler.sites import all_sites
 from crawler.storage import CrawlRun, Storage, utcnow
-
-#: share of rejected articles in a run above which a site is degraded
-DEGRADED_SHARE = 0.2
-
 
 @dataclass
 class SiteStatus:
@@ -44,14 +41,16 @@ class SiteStatus:
             "last_run": None if last is None else {
                 "started": last.started.isoformat(), "finished": last.finished.isoformat(),
                 "outcome": last.outcome, "new": last.new, "updated": last.updated,
-                "unchanged": last.unchanged, "rejected": last.rejected, "errors": last.errors,
+                "unchanged": last.unchanged, "rejected": last.rejected,
+                "fallback": last.fallback, "errors": last.errors,
                 "reason": (last.detail or {}).get("reason"),
             },
         }
 
 
-def _health(last: CrawlRun | None, last_ok: CrawlRun | None, interval: timedelta,
+def _health(last: CrawlRun | None, last_ok: CrawlRun | None, site: SiteConfig,
             now: datetime) -> tuple[str, str]:
+    interval = site.interval
     if last is None:
         return "unknown", "never crawled"
     if last.outcome != "ok":
@@ -59,8 +58,10 @@ def _health(last: CrawlRun | None, last_ok: CrawlRun | None, interval: timedelta
     if last_ok is None or now - last_ok.finished > 2 * interval:
         return "failing", f"no successful crawl within {2 * interval}"
     looked_at = last.new + last.updated + last.unchanged + last.rejected
-    if looked_at and last.rejected / looked_at > DEGRADED_SHARE:
-        return "degraded", f"{last.rejected} of {looked_at} articles rejected in the last run"
+    off = last.rejected + (last.fallback or 0)
+    if looked_at and off / looked_at > site.degraded_share:
+        return "degraded", (f"last run: {last.rejected} rejected and {last.fallback or 0} read by "
+                            f"the generic layer, of {looked_at} articles")
     return "ok", ""
 
 
@@ -75,7 +76,7 @@ def site_statuses(config: Config, storage: Storage, now: datetime | None = None)
         runs = storage.runs(name, limit=50)
         last = runs[0] if runs else None
         last_ok = next((r for r in runs if r.outcome == "ok"), None)
-        health, reason = _health(last, last_ok, site_config.interval, now)
+        health, reason = _health(last, last_ok, site_config, now)
         scheduled = storage.next_run(name)
         statuses.append(SiteStatus(
             site=name, health=health, reason=reason, articles=storage.count(name),
@@ -93,7 +94,7 @@ def format_status(statuses: list[SiteStatus]) -> str:
             r = s.last_run
             lines.append(f"  last run  {r.started:%Y-%m-%d %H:%M:%S} UTC, {r.outcome}: {r.new} new, "
                          f"{r.updated} updated, {r.unchanged} unchanged, {r.rejected} rejected, "
-                         f"{r.errors} errors")
+                         f"{r.fallback} by the generic layer, {r.errors} errors")
         lines.append(f"  next run  {s.next_run:%Y-%m-%d %H:%M:%S} UTC" if s.next_run
                      else "  next run  not scheduled (no daemon running)")
         lines.append(f"  articles  {s.articles} stored, {s.articles_today} published today; "

@@ -164,6 +164,8 @@ def test_changed_article_updates_its_row_and_a_broken_page_is_rejected(crawled, 
         assert "missing-published" in rejected[0].reason
         kept = conn.execute(select(ArticleRow).where(ArticleRow.url == broken["url"])).one()
         assert kept.version == 1
+    listed = install.run("status", "--rejected")
+    assert broken["url"] in listed.stdout and "missing-published" in listed.stdout
     feed = feedparser.parse((install.feeds_dir / "dangcongsan.atom").read_bytes())
     entries = [e for e in feed.entries if e.link == edited["url"]]
     if entries:  # the edited article is among the newest 50
