@@ -48,6 +48,8 @@ class SiteConfig:
     name: str
     enabled: bool = True
     interval: timedelta = timedelta(minutes=30)
+    #: a crontab line (``*/30 6-23 * * *``, Vietnam time) instead of the interval
+    cron: str | None = None
     #: category slugs to crawl; empty means the site module's defaults
     categories: tuple[str, ...] = ()
     #: listing pages followed per category
@@ -85,7 +87,8 @@ def _sqlite_url(path: Path) -> str:
 def _site_config(name: str, raw: Any, where: str) -> SiteConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: [sites.{name}] must be a table")
-    known = {"enabled", "interval", "categories", "max_pages", "time_limit", "degraded_share"}
+    known = {"enabled", "interval", "cron", "categories", "max_pages", "time_limit",
+             "degraded_share"}
     unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"{where}: [sites.{name}] has unknown keys: {', '.join(sorted(unknown))}")
@@ -100,6 +103,14 @@ def _site_config(name: str, raw: Any, where: str) -> SiteConfig:
                 kwargs[key] = parse_duration(raw[key])
             except ConfigError as exc:
                 raise ConfigError(f"{where}: sites.{name}.{key}: {exc}") from None
+    if "cron" in raw:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(str(raw["cron"]))
+        except ValueError as exc:
+            raise ConfigError(f"{where}: sites.{name}.cron: {exc}") from None
+        kwargs["cron"] = str(raw["cron"])
     if "categories" in raw:
         cats = raw["categories"]
         if not isinstance(cats, list) or not all(isinstance(c, str) for c in cats):

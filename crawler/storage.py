@@ -124,7 +124,7 @@ class CrawlRun(Base):
     updated: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
-    #: stored articles whose title, date or body only the generic layer could find
+    #: stored articles whose title or date only the generic layer could find
     fallback: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -142,6 +142,7 @@ class ScheduledRun(Base):
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect on a new file only
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -263,6 +264,18 @@ class Storage:
             query = query.where(Rejection.site == site)
         with Session(self.engine, expire_on_commit=False) as session:
             return list(session.scalars(query))
+
+    def housekeeping(self, older_than: datetime) -> int:
+        """Prune run and rejection records; give freed pages back a little at a time, so a
+        crawl writing meanwhile waits milliseconds, not the length of a full VACUUM."""
+        with self.engine.begin() as conn:
+            pruned = conn.execute(CrawlRun.__table__.delete().where(CrawlRun.started < older_than)).rowcount
+            pruned += conn.execute(Rejection.__table__.delete().where(Rejection.at < older_than)).rowcount
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA incremental_vacuum(2000)")
+                conn.exec_driver_sql("PRAGMA optimize")
+        return pruned
 
     def run_count(self, site: str) -> int:
         with self.engine.connect() as conn:

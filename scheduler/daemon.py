@@ -20,17 +20,22 @@ import time
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.config import Config
+from crawler.extraction.dates import VIETNAM
 from crawler.storage import Storage, utcnow
 
 logger = logging.getLogger("partyfeed.daemon")
 
 #: exit status of ``partyfeed crawl`` when another crawl holds the site lock
 EXIT_LOCKED = 75
-#: how long a child gets to finish its in-flight items after SIGTERM
+#: how long a child gets past its time limit (to finish in-flight items) before it is killed
 STOP_GRACE = 30.0
+#: runs and rejections older than this are pruned by the daily housekeeping
+KEEP_HISTORY = timedelta(days=90)
 
 
 class Daemon:
@@ -64,7 +69,7 @@ class Daemon:
             command += ["--mirror", self.mirror]
         limit = self.config.site(site).time_limit.total_seconds()
         started = utcnow()
-        self._publish_next_run(site, started + self._interval(site))
+        self._publish_next_run(site, self._next_fire(site, started))
         logger.info("crawl %s: starting", site)
         child = subprocess.Popen(command, env=self._child_env())
         with self.children_lock:
@@ -73,24 +78,36 @@ class Daemon:
                 child.send_signal(signal.SIGTERM)
         try:
             # the child closes itself at the limit (CLOSESPIDER_TIMEOUT); this is the backstop
-            status = child.wait(timeout=limit + STOP_GRACE)
+            status = child.wait(timeout=limit + min(STOP_GRACE, limit))
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
-            logger.error("crawl %s: killed after its time limit of %.0fs", site, limit)
-            self._record_failure(site, started, f"killed after the time limit of {limit:.0f}s")
+            reason = f"killed after the time limit of {limit:.0f}s"
+            logger.error("crawl %s: failed (%s)", site, reason)
+            self._record_failure(site, started, reason)
             return
         finally:
             with self.children_lock:
                 self.children.discard(child)
+        seconds = (utcnow() - started).total_seconds()
         if status == EXIT_LOCKED:
-            logger.warning("crawl %s: skipped, another crawl of it is running", site)
+            logger.warning("crawl %s: skipped (another crawl of it is running)", site)
         elif status == 0:
-            logger.info("crawl %s: done", site)
-        elif status < 0:
-            self._record_failure(site, started, f"killed by signal {-status}")
+            logger.info("crawl %s: done in %.1fs", site, seconds)
+        elif status == 1:  # the child recorded the failed run and printed why
+            logger.warning("crawl %s: failed (see the run record) in %.1fs", site, seconds)
         else:
-            logger.warning("crawl %s: finished with status %s", site, status)
+            reason = f"killed by signal {-status}" if status < 0 else f"crashed with status {status}"
+            logger.error("crawl %s: failed (%s)", site, reason)
+            self._record_failure(site, started, reason)
+
+    def housekeeping(self) -> None:
+        storage = Storage(self.config.db_url)
+        try:
+            pruned = storage.housekeeping(utcnow() - KEEP_HISTORY)
+        finally:
+            storage.close()
+        logger.info("housekeeping: pruned %d old run and rejection records", pruned)
 
     def _record_failure(self, site: str, started: object, reason: str) -> None:
         storage = Storage(self.config.db_url)
@@ -100,13 +117,25 @@ class Daemon:
         finally:
             storage.close()
 
-    def _first_run(self, storage: Storage, site: str, interval: timedelta) -> datetime:
+    def _trigger(self, site: str) -> BaseTrigger:
+        site_config = self.config.site(site)
+        if site_config.cron and not self.interval:
+            return CronTrigger.from_crontab(site_config.cron, timezone=VIETNAM)
+        interval = self._interval(site)
+        jitter = int(min(interval.total_seconds() * 0.1, 60))
+        return IntervalTrigger(seconds=interval.total_seconds(), jitter=jitter or None)
+
+    def _next_fire(self, site: str, after: datetime) -> datetime | None:
+        return self._trigger(site).get_next_fire_time(None, after + timedelta(seconds=1))
+
+    def _first_run(self, storage: Storage, site: str) -> datetime:
         """Resume the schedule: a run that was due while the daemon was down runs once, now;
         one that is not due yet (a restart right after a crawl) waits for its time."""
         last = storage.runs(site, limit=1)
         if not last:
             return utcnow()
-        return max(utcnow(), last[0].started + interval)
+        due = self._next_fire(site, last[0].started)
+        return max(utcnow(), due) if due else utcnow()
 
     def _publish_next_run(self, site: str, when: datetime | None) -> None:
         """Written from our own code, never from an APScheduler listener: listeners run
@@ -123,19 +152,17 @@ class Daemon:
     def start(self) -> None:
         storage = Storage(self.config.db_url)
         try:
-            first_runs = {site: self._first_run(storage, site, self._interval(site))
-                          for site in self.sites}
+            first_runs = {site: self._first_run(storage, site) for site in self.sites}
         finally:
             storage.close()
         for site, first_run in first_runs.items():
-            interval = self._interval(site)
-            jitter = int(min(interval.total_seconds() * 0.1, 60))
             self.scheduler.add_job(
-                self.crawl_site, IntervalTrigger(seconds=interval.total_seconds(),
-                                                  jitter=jitter or None),
-                args=[site], id=f"crawl:{site}", name=f"crawl {site}", next_run_time=first_run,
+                self.crawl_site, self._trigger(site), args=[site], id=f"crawl:{site}",
+                name=f"crawl {site}", next_run_time=first_run,
             )
             self._publish_next_run(site, first_run)
+        self.scheduler.add_job(self.housekeeping, CronTrigger(hour=3, minute=30, timezone=VIETNAM),
+                               id="housekeeping", name="housekeeping")
         self.scheduler.start()
 
     def stop(self) -> None:
@@ -156,7 +183,9 @@ class Daemon:
             signal.signal(signum, lambda number, _frame: signalled.append(number))
         self.start()
         for site in self.sites:
-            logger.info("scheduled %s every %s", site, self._interval(site))
+            site_config = self.config.site(site)
+            every = site_config.cron if site_config.cron and not self.interval else self._interval(site)
+            logger.info("scheduled %s every %s", site, every)
         while not signalled:
             time.sleep(0.5)  # a signal cuts the sleep short
         logger.info("stopping: waiting for running crawls to finish")

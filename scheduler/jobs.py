@@ -69,6 +69,8 @@ def scrapy_settings(config: Config, *, mirror: str | None = None, refresh: bool 
                          ROBOTSTXT_OBEY=False)
     if time_limit:
         overrides["CLOSESPIDER_TIMEOUT"] = time_limit
+        # a request may not outlive the crawl it belongs to
+        overrides["DOWNLOAD_TIMEOUT"] = min(30, time_limit)
     settings.setdict(overrides, priority="cmdline")
     return settings
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import queue
 import signal
+import socket
 import subprocess
+import sys
 import threading
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+
+import pytest
 
 from sqlalchemy import func, select
 
@@ -128,3 +132,92 @@ def test_restarted_daemon_resumes_its_schedule_without_an_extra_run(
     assert status["runs"] == 1  # nothing ran again on restart
     started = datetime.fromisoformat(status["last_run"]["started"])
     assert datetime.fromisoformat(status["next_run"]) >= started + timedelta(minutes=59)
+
+
+class HungServer:
+    """Accepts connections and never answers: a site that hangs."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.clients: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            self.clients.append(client)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def close(self) -> None:
+        self.sock.close()
+        for client in self.clients:
+            client.close()
+
+
+def test_hung_site_is_stopped_at_its_time_limit_and_the_next_run_still_happens(
+        install: Install) -> None:
+    (install.root / "partyfeed.toml").write_text('[sites.dangcongsan]\ntime_limit = "2s"\n')
+    hung = HungServer()
+    daemon = subprocess.Popen(
+        install.command("run", "dangcongsan", "--interval", "1s", "--mirror", hung.url),
+        cwd=install.root, env=install.env, text=True, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT)
+    lines = Lines(daemon)
+    try:
+        lines.wait_for("crawl dangcongsan: failed", count=2, timeout=60)
+        assert daemon.poll() is None  # the daemon itself goes on
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        status = daemon.wait(timeout=60)
+        hung.close()
+    assert status == 0
+    with install.storage().engine.connect() as conn:
+        runs = conn.execute(select(CrawlRun.outcome, CrawlRun.started, CrawlRun.finished)).all()
+    assert len(runs) >= 2 and {r.outcome for r in runs} == {"failed"}
+    assert all((r.finished - r.started).total_seconds() < 2 + 2 + 5 for r in runs)
+
+
+def test_a_lock_left_by_a_killed_process_is_taken_over(install: Install) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; "
+         "from scheduler.locks import site_lock\n"
+         f"with site_lock(Path({str(install.data_dir / 'locks')!r}), 'dangcongsan'):\n"
+         "    print('locked', flush=True); sys.stdin.read()"],
+        env=install.env, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    held = install.run("crawl", "dangcongsan", "--wait", "0")
+    assert held.returncode == 75 and f"pid {holder.pid}" in held.stderr
+    holder.kill()
+    holder.wait()
+    from scheduler.locks import site_lock
+
+    with site_lock(install.data_dir / "locks", "dangcongsan", wait=0):
+        pass  # taken at once: the dead holder's lock went with it
+
+
+def test_cron_schedules_are_validated(install: Install) -> None:
+    from crawler.config import ConfigError, load_config
+
+    good = install.root / "good.toml"
+    good.write_text('[sites.dangcongsan]\ncron = "*/30 6-23 * * *"\n')
+    assert load_config(good).site("dangcongsan").cron == "*/30 6-23 * * *"
+    bad = install.root / "bad.toml"
+    bad.write_text('[sites.dangcongsan]\ncron = "every day"\n')
+    with pytest.raises(ConfigError, match="cron"):
+        load_config(bad)
+
+
+def test_housekeeping_prunes_old_records_only(install: Install) -> None:
+    storage = install.storage()
+    now = datetime.now(timezone.utc)
+    for started in (now - timedelta(days=200), now):
+        storage.record_run(site="dangcongsan", started=started, finished=started, outcome="ok")
+        storage.record_rejection("dangcongsan", "https://dangcongsan.vn/x-1.html", "missing-title")
+    assert storage.housekeeping(now - timedelta(days=90)) == 1
+    assert [r.started.date() for r in storage.runs("dangcongsan")] == [now.date()]
