@@ -11,7 +11,9 @@ import json
 import logging
 import os
 import sys
+import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from crawler.config import Config, ConfigError, load_config, parse_duration
@@ -148,7 +150,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from .jobs import crawl, feeds
-    from .sitecopy import serving, start_server, base_url
+    from .sitecopy import base_url, serving, start_server
 
     root = SITE_COPIES / args.site / "site"
     if not root.is_dir():
@@ -161,19 +163,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
         results = crawl(config, [args.site], mirror=mirror)
     for result in results:
         _out(result.summary())
-    feeds(config, [args.site])
-    _print_feeds(config, [args.site])
+    ok = all(r.outcome == "ok" for r in results)
     if args.no_serve:
-        return 0 if all(r.outcome == "ok" for r in results) else 1
+        feeds(config, [args.site])
+        _print_feeds(config, [args.site])
+        return 0 if ok else 1
+    config.feeds_dir.mkdir(parents=True, exist_ok=True)
     server = start_server(config.feeds_dir, host=args.host, port=args.port)
     url = base_url(server)
+    # the feeds name the address they are served from, so readers and validators agree
+    feeds(replace(config, base_url=f"{url}/"), [args.site])
     _out(f"feeds served at {url}/{args.site}.rss, {url}/{args.site}.atom, {url}/all.rss "
          "— Ctrl-C to stop")
     try:
-        server.serve_forever()
+        threading.Event().wait()
     except KeyboardInterrupt:
         pass
-    return 0
+    finally:
+        server.shutdown()
+    return 0 if ok else 1
 
 
 def parser() -> argparse.ArgumentParser:

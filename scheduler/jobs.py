@@ -7,6 +7,7 @@ timer runs.
 
 from __future__ import annotations
 
+import signal
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -129,8 +130,11 @@ def crawl(config: Config, sites: list[str], *, mirror: str | None = None, refres
             crawlers[name] = crawler
             process.crawl(crawler, categories=list(site_config.categories) or None,
                           max_pages=max_pages or site_config.max_pages)
+        handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
         with crawl_progress(crawlers, enabled=progress):
             process.start()
+        for sig, handler in handlers.items():  # Scrapy leaves its own behind
+            signal.signal(sig, handler)
         results = []
         for name, crawler in crawlers.items():
             assert crawler.stats is not None
