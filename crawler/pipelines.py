@@ -7,8 +7,8 @@ in the crawl stats and kept in the ``rejections`` table; nothing is ever stored 
 from __future__ import annotations
 
 import logging
-from datetime import UTC
 from dataclasses import replace
+from datetime import UTC
 
 from scrapy import signals
 from scrapy.crawler import Crawler

@@ -21,6 +21,7 @@ from crawler.extraction.dates import VIETNAM
 from crawler.sites import all_sites
 from crawler.storage import CrawlRun, Storage, utcnow
 
+
 @dataclass
 class SiteStatus:
     site: str

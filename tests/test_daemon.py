@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from sqlalchemy import func, select
 
 from crawler.storage import ArticleRow, CrawlRun
