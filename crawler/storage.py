@@ -17,8 +17,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import (
-    JSON, DateTime, Engine, Index, Integer, String, Text, TypeDecorator, create_engine, event,
-    func, select,
+    JSON,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    create_engine,
+    event,
+    func,
+    select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -85,6 +95,10 @@ class ArticleRow(Base):
     __table_args__ = (
         Index("ix_articles_published", "published"),
         Index("ix_articles_site_published", "site", "published"),
+        # per-category feeds, and the loose index scan listing a site's categories
+        Index("ix_articles_site_category_published", "site", "category_slug", "published"),
+        # the served feeds' cheap "did anything change" token
+        Index("ix_articles_changed_at", "changed_at"),
     )
 
     def to_article(self) -> Article:
@@ -293,3 +307,70 @@ class Storage:
             query = query.where(CrawlRun.site == site)
         with Session(self.engine, expire_on_commit=False) as session:
             return list(session.scalars(query))
+
+    # --- feeds: categories, scans for filtered feeds, change token ---------------------------
+
+    def ensure_indexes(self) -> None:
+        """Create the articles table's indexes that an older database lacks
+        (``create_all`` only creates missing tables, not indexes of existing ones)."""
+        for index in ArticleRow.__table__.indexes:
+            index.create(self.engine, checkfirst=True)
+
+    def category_slugs(self, site: str) -> list[str]:
+        """The distinct category slugs of ``site``'s articles, sorted.
+
+        A loose index scan over ``(site, category_slug, published)``: one index seek
+        per category, so the cost follows the number of categories, not of articles.
+        """
+        slugs: list[str] = []
+        with self.engine.connect() as conn:
+            while True:
+                query = select(func.min(ArticleRow.category_slug)).where(
+                    ArticleRow.site == site, ArticleRow.category_slug.is_not(None))
+                if slugs:
+                    query = query.where(ArticleRow.category_slug > slugs[-1])
+                slug = conn.scalar(query)
+                if slug is None:
+                    return slugs
+                slugs.append(slug)
+
+    def scan_recent(self, site: str | None = None, category_slug: str | None = None, *,
+                    since: datetime | None = None, batch: int = 200,
+                    max_rows: int = 2000) -> Iterable[Article]:
+        """Articles newest first (the order of :meth:`recent`), fetched ``batch`` at a
+        time by keyset pagination, at most ``max_rows``; published at or after ``since``."""
+        seen = 0
+        last: tuple[datetime, int] | None = None
+        while seen < max_rows:
+            query = select(ArticleRow).order_by(ArticleRow.published.desc(), ArticleRow.id.desc())
+            if site:
+                query = query.where(ArticleRow.site == site)
+            if category_slug:
+                query = query.where(ArticleRow.category_slug == category_slug)
+            if since is not None:
+                query = query.where(ArticleRow.published >= since)
+            if last is not None:
+                published, row_id = last
+                query = query.where((ArticleRow.published < published)
+                                    | ((ArticleRow.published == published)
+                                       & (ArticleRow.id < row_id)))
+            with Session(self.engine) as session:
+                rows = list(session.scalars(query.limit(min(batch, max_rows - seen))))
+                articles = [row.to_article() for row in rows]
+            if not rows:
+                return
+            last = (rows[-1].published, rows[-1].id)
+            seen += len(rows)
+            yield from articles
+            if len(rows) < batch:
+                return
+
+    def change_token(self) -> tuple[int, datetime | None]:
+        """``(largest row id, latest changed_at)``: differs after any insert or content
+        change, and costs two index look-ups."""
+        with self.engine.connect() as conn:
+            top = conn.scalar(select(func.max(ArticleRow.id))) or 0
+            changed = conn.scalar(select(func.max(ArticleRow.changed_at)))
+        if changed is not None and changed.tzinfo is None:
+            changed = changed.replace(tzinfo=timezone.utc)
+        return int(top), changed

@@ -40,10 +40,13 @@ to be warning-free.
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from typing import Any
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
@@ -51,6 +54,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 import nh3
 from feedgen.feed import FeedGenerator
 from lxml import etree
+from lxml import html as lxml_html
 
 from crawler.items import Article
 
@@ -64,6 +68,15 @@ EMPTY_FEED_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
 #: stand-in for a missing date when sorting: oldest of all
 _NO_DATE = datetime.min.replace(tzinfo=timezone.utc)
 GENERATOR = "partyfeed"
+#: every format a feed is written in, by file suffix
+FORMATS = ("rss", "atom", "json")
+#: the Content-Type each format is served with
+MEDIA_TYPES = {
+    "rss": "application/rss+xml; charset=utf-8",
+    "atom": "application/atom+xml; charset=utf-8",
+    "json": "application/feed+json; charset=utf-8",
+}
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 LANGUAGE = "vi"
 #: plain-text lead length when an article has no summary of its own
 SUMMARY_CHARS = 300
@@ -159,7 +172,9 @@ _URL_ATTRS = {("a", "href"), ("img", "src")}
 _EMPTY_IMG = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
 
 
-def sanitize_html(fragment: str | None, base_url: str | None = None) -> str:
+def sanitize_html(fragment: str | None, base_url: str | None = None, *,
+                  referrer_policy: str | None = None,
+                  captions: dict[str, str] | None = None) -> str:
     """``fragment`` reduced to the article markup a feed reader should render.
 
     Whitelisted tags and attributes only (no ``style``, ``class``, ``on*``), scripts
@@ -171,6 +186,7 @@ def sanitize_html(fragment: str | None, base_url: str | None = None) -> str:
     text = clean_text(fragment)
     if not text.strip():
         return ""
+    text = _prepare_html(text, base_url, captions or {})
 
     def keep_url(tag: str, attr: str, value: str) -> str | None:
         if (tag, attr) in _URL_ATTRS:
@@ -188,9 +204,93 @@ def sanitize_html(fragment: str | None, base_url: str | None = None) -> str:
         url_schemes={"http", "https"},
         strip_comments=True,
         link_rel=None,
+        set_tag_attribute_values=({"img": {"referrerpolicy": referrer_policy}}
+                                  if referrer_policy else None),
     )
     cleaned = _EMPTY_IMG.sub("", cleaned)  # an <img> whose src was refused shows nothing
     return clean_text(cleaned).strip()
+
+
+#: attributes lazy-loading scripts keep the real image URL in, best first
+LAZY_SRC_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-srcset", "data-lazy")
+#: a ``src`` that is only a stand-in until a script swaps in the lazy one
+_PLACEHOLDER_SRC = re.compile(r"^\s*(data:|about:)|(blank|spacer|placeholder|no-image|lazy|loading)"
+                              r"[^/]*\.(gif|png|svg|jpe?g)\b", re.IGNORECASE)
+#: video players whose embeds become a plain link (iframes never reach a feed: readers
+#: drop them, and the W3C validator flags every one as a security risk)
+VIDEO_HOSTS = frozenset({"www.youtube.com", "youtube.com", "www.youtube-nocookie.com",
+                         "youtu.be", "player.vimeo.com", "vimeo.com"})
+
+
+def _prepare_html(text: str, base_url: str | None, captions: dict[str, str]) -> str:
+    """Structural clean-up before :func:`sanitize_html` hands the markup to nh3.
+
+    * a lazy image's real URL (``data-src`` …) is promoted to ``src`` when ``src`` is
+      missing or a placeholder — otherwise the reader shows a grey box;
+    * a stand-alone ``<img>`` (alone in its paragraph or link) becomes
+      ``<figure><img><figcaption>`` with the caption the extractor recorded for it;
+    * an ``<iframe>`` from a known video host becomes a link to the video; any other
+      iframe is dropped by nh3 afterwards with its content.
+
+    Only moves and copies; nh3 runs afterwards, so nothing here needs to be safe on its
+    own.  Unparseable input is returned unchanged.
+    """
+    lowered = text.lower()
+    if "<img" not in lowered and "<iframe" not in lowered:
+        return text
+    try:
+        root = lxml_html.fragment_fromstring(text, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return text
+    for img in list(root.iter("img")):
+        src = img.get("src") or ""
+        if not src.strip() or _PLACEHOLDER_SRC.search(src):
+            lazy = next((img.get(a) for a in LAZY_SRC_ATTRS if (img.get(a) or "").strip()), None)
+            if lazy:
+                img.set("src", lazy.strip().split()[0])
+        if any(a.tag == "figure" for a in img.iterancestors()):
+            continue
+        target = img  # the image, or the link around it
+        parent = img.getparent()
+
+        def alone(node: etree._Element, inner: etree._Element) -> bool:
+            return (len(node) == 1 and not (node.text or "").strip()
+                    and not (inner.tail or "").strip())
+
+        if parent is not None and parent.tag == "a" and parent is not root and alone(parent, img):
+            target, parent = parent, parent.getparent()
+        figure = lxml_html.Element("figure")
+        if parent is not None and parent is not root and parent.tag == "p":
+            if not alone(parent, target):
+                continue  # an image inside running text stays inline
+            figure.tail = parent.tail
+            target.tail = None
+            parent.addprevious(figure)
+            figure.append(target)
+            parent.getparent().remove(parent)
+        else:
+            figure.tail = target.tail
+            target.tail = None
+            target.addprevious(figure)
+            figure.append(target)
+        url = safe_url(img.get("src"), base_url)
+        caption = captions.get(url or "") or ""
+        if caption:
+            figcaption = lxml_html.Element("figcaption")
+            figcaption.text = caption
+            figure.append(figcaption)
+    for frame in list(root.iter("iframe")):
+        url = safe_url(frame.get("src"), base_url)
+        if url and (urlsplit(url).hostname or "") in VIDEO_HOSTS:
+            para = lxml_html.Element("p")
+            link = lxml_html.Element("a", href=url)
+            link.text = "▶ Video"
+            para.append(link)
+            para.tail = frame.tail
+            frame.getparent().replace(frame, para)
+    out = [html.escape(root.text or "", quote=False)]
+    out.extend(lxml_html.tostring(child, encoding="unicode") for child in root)
+    return "".join(out)
 
 
 def text_to_html(text: str) -> str:
@@ -288,6 +388,15 @@ class FeedSpec:
     link: str
     description: str
     base_url: str | None = None
+    #: minutes a reader may cache the feed (RSS ``<ttl>``); the crawl interval
+    ttl: int | None = None
+    #: ``referrerpolicy`` written on every ``<img>`` (``no-referrer``: the sites' image
+    #: hosts refuse hotlinks that carry a foreign Referer); None writes none
+    referrer_policy: str | None = None
+    #: False: entries carry the summary only, no full text (``?fulltext=0``)
+    fulltext: bool = True
+    #: the exact self URL to write, overriding ``base_url`` + key (a served, filtered feed)
+    self_href: str | None = None
 
     def feed_id(self) -> str:
         """Permanent Atom feed id; independent of where the file is hosted."""
@@ -295,6 +404,8 @@ class FeedSpec:
 
     def self_url(self, suffix: str) -> str | None:
         """Where this feed's ``.<suffix>`` file is served, if a base URL is configured."""
+        if self.self_href:
+            return safe_url(self.self_href)
         if not self.base_url:
             return None
         return safe_url(f"{self.key}.{suffix}", self.base_url.rstrip("/") + "/")
@@ -343,11 +454,18 @@ def _lead(text: str) -> str:
     return words[:SUMMARY_CHARS].rsplit(" ", 1)[0] + " …"
 
 
-def _entry(article: Article, fallback_link: str) -> _Entry:
+def _entry(article: Article, fallback_link: str, referrer_policy: str | None = None) -> _Entry:
     link = safe_url(article.url) or fallback_link
     summary = " ".join(plain_text(article.summary).split()) or _lead(article.body_text)
     title = clean_line(article.title) or _lead(summary)[:120] or link
-    content = sanitize_html(article.body_html, link) or text_to_html(article.body_text)
+    captions = {}
+    for picture in article.images:
+        url = safe_url(picture.url, link)
+        if url and picture.caption and url not in captions:
+            captions[url] = clean_line(picture.caption)
+    content = (sanitize_html(article.body_html, link, referrer_policy=referrer_policy,
+                             captions=captions)
+               or text_to_html(article.body_text))
     authors = _unique(clean_line(a) for a in article.authors)
 
     categories: list[tuple[str, str | None, str | None]] = []
@@ -365,6 +483,13 @@ def _entry(article: Article, fallback_link: str) -> _Entry:
         url = safe_url(candidate.url, link)
         if url:
             image = (url, image_type(url))
+    if image and content and f'src="{html.escape(image[0])}"' not in content:
+        # the lead photo is not in the body: show it first, as the site's page does
+        caption = captions.get(image[0], "")
+        lead = (f'<figure><img src="{html.escape(image[0])}" alt="{html.escape(caption)}">'
+                + (f"<figcaption>{html.escape(caption, quote=False)}</figcaption>" if caption else "")
+                + "</figure>")
+        content = sanitize_html(lead, link, referrer_policy=referrer_policy) + content
     return _Entry(
         id=entry_id(article), title=title, link=link, published=_published(article),
         updated=_updated(article) or EMPTY_FEED_TIME, dated=_updated(article) is not None,
@@ -399,7 +524,44 @@ def _generator(spec: FeedSpec, entries: Sequence[_Entry], self_suffix: str,
     fg.language(LANGUAGE)
     fg.generator(GENERATOR)  # no version: it would change the bytes on every upgrade
     fg.updated(max((e.updated for e in entries), default=EMPTY_FEED_TIME))
+    if spec.ttl:
+        fg.ttl(spec.ttl)
     return fg
+
+
+EntryCache = dict[tuple[Any, ...], _Entry]
+
+
+def _article_key(article: Article) -> tuple[Any, ...]:
+    return (article.site, article.article_id, article.url, article.title, article.published,
+            article.updated, article.summary, tuple(article.authors), article.category,
+            article.category_slug, tuple(article.tags),
+            tuple((i.url, i.caption) for i in article.images), article.body_html,
+            article.body_text)
+
+
+def entries_for(spec: FeedSpec, articles: Iterable[Article],
+                cache: EntryCache | None = None) -> list[_Entry]:
+    """Cleaned entries, newest first.  Sanitising is the costly part of rendering, and
+    one article sits in its site's, its category's and the combined feed in three
+    formats: ``cache`` (any dict, kept by the caller) does it once per article."""
+    out = []
+    for article in sort_articles(articles):
+        key = (spec.link, spec.referrer_policy, _article_key(article))
+        entry = cache.get(key) if cache is not None else None
+        if entry is None:
+            entry = _entry(article, spec.link, spec.referrer_policy)
+            if cache is not None:
+                cache[key] = entry
+        out.append(entry)
+    return out
+
+
+def render_all(spec: FeedSpec, articles: Sequence[Article], formats: Iterable[str] = FORMATS,
+               cache: EntryCache | None = None) -> dict[str, bytes]:
+    """The feed in each of ``formats`` (``rss``, ``atom``, ``json``), sanitising once."""
+    entries = entries_for(spec, articles, cache)
+    return {fmt: _RENDER[fmt](spec, entries) for fmt in formats}
 
 
 def render_rss(spec: FeedSpec, articles: Sequence[Article]) -> bytes:
@@ -412,7 +574,10 @@ def render_rss(spec: FeedSpec, articles: Sequence[Article]) -> bytes:
     do not have), categories, and the lead image as ``<enclosure>`` with
     ``length="0"`` (unknown, as the RSS board profile prescribes).
     """
-    entries = [_entry(a, spec.link) for a in sort_articles(articles)]
+    return _rss(spec, entries_for(spec, articles))
+
+
+def _rss(spec: FeedSpec, entries: list[_Entry]) -> bytes:
     fg = _generator(spec, entries, "rss", "application/rss+xml")
     fg.load_extension("dc", atom=False, rss=True)
     for e in entries:
@@ -423,7 +588,7 @@ def render_rss(spec: FeedSpec, articles: Sequence[Article]) -> bytes:
         # RSS description is HTML: escape the plain-text summary so a "<" or "&" in it
         # is shown, not interpreted
         fe.description(html.escape(e.summary or e.title, quote=False), isSummary=True)
-        if e.content:
+        if e.content and spec.fulltext:
             fe.content(e.content, type="html")
         if e.dated:
             fe.pubDate(e.published or e.updated)
@@ -447,7 +612,11 @@ def render_atom(spec: FeedSpec, articles: Sequence[Article]) -> bytes:
     name as label, one ``rel="alternate"`` link to the article and the lead image as
     ``rel="enclosure"`` (written here, since feedgen 1.0 loses ``rel`` on entry links).
     """
-    entries = _distinct_updated([_entry(a, spec.link) for a in sort_articles(articles)])
+    return _atom(spec, entries_for(spec, articles))
+
+
+def _atom(spec: FeedSpec, entries: list[_Entry]) -> bytes:
+    entries = _distinct_updated(entries)
     fg = _generator(spec, entries, "atom", "application/atom+xml")
     for e in entries:
         fe = fg.add_entry(order="append")
@@ -460,7 +629,7 @@ def render_atom(spec: FeedSpec, articles: Sequence[Article]) -> bytes:
             fe.author(name=name)
         if e.summary:
             fe.summary(e.summary, type="text")
-        if e.content:
+        if e.content and spec.fulltext:
             fe.content(e.content, type="html")
         # only the alternate link goes through feedgen; its attributes are fixed below
         fe.link(href=e.link, rel="alternate")
@@ -519,4 +688,110 @@ _PARSER = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_net
 def _serialize(document: bytes) -> bytes:
     """Pretty-printed UTF-8 with a declaration: readable diffs, stable bytes."""
     root = etree.fromstring(document, _PARSER)
+    return etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
+
+
+def render_json(spec: FeedSpec, articles: Sequence[Article]) -> bytes:
+    """The JSON Feed 1.1 document for ``articles``, newest first, UTF-8.
+
+    Per item: ``id`` (:func:`entry_id`, as in the XML formats), ``url``, ``title``,
+    ``content_html`` (sanitised full text; ``content_text`` = the summary when the
+    feed is summary-only), ``summary``, ``image`` (the lead photo) also as an
+    attachment, ``date_published`` / ``date_modified`` (RFC 3339, UTC), ``authors``,
+    ``tags`` (category name, then tags) and ``language``.  ``feed_url`` follows the
+    same rule as the XML self link.  Keys in a fixed order, no clock: stable bytes.
+    """
+    return _json(spec, entries_for(spec, articles))
+
+
+def _json(spec: FeedSpec, entries: list[_Entry]) -> bytes:
+    home = safe_url(spec.link) or spec.link
+    doc: dict[str, Any] = {"version": JSON_FEED_VERSION,
+                           "title": clean_line(spec.title) or spec.key,
+                           "home_page_url": home}
+    feed_url = spec.self_url("json")
+    if feed_url:
+        doc["feed_url"] = feed_url
+    doc["description"] = clean_line(spec.description) or clean_line(spec.title) or spec.key
+    doc["language"] = LANGUAGE
+    doc["authors"] = [{"name": clean_line(spec.title) or spec.key, "url": home}]
+    items = []
+    for e in entries:
+        item: dict[str, Any] = {"id": e.id, "url": e.link, "title": e.title}
+        if e.content and spec.fulltext:
+            item["content_html"] = e.content
+        else:
+            item["content_text"] = e.summary or e.title
+        if e.summary:
+            item["summary"] = e.summary
+        if e.image:
+            item["image"] = e.image[0]
+        if e.dated:
+            item["date_published"] = (e.published or e.updated).isoformat()
+            item["date_modified"] = e.updated.isoformat()
+        if e.authors:
+            item["authors"] = [{"name": name} for name in e.authors]
+        tags = _unique(label or term for term, label, _ in e.categories)
+        if tags:
+            item["tags"] = tags
+        item["language"] = LANGUAGE
+        if e.image:
+            item["attachments"] = [{"url": e.image[0], "mime_type": e.image[1]}]
+        items.append(item)
+    doc["items"] = items
+    return (json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+_RENDER = {"rss": _rss, "atom": _atom, "json": _json}
+RENDERERS = {"rss": render_rss, "atom": render_atom, "json": render_json}
+
+
+def with_self_url(data: bytes, fmt: str, url: str) -> bytes:
+    """A rendered feed with its self link (RSS ``atom:link``, Atom ``link rel="self"``,
+    JSON ``feed_url``) set to ``url`` — added if the file has none.
+
+    The server uses this to make a pre-built file name the URL it was fetched from
+    (the W3C validator warns when they differ); the rest of the bytes stay as built.
+    """
+    href = safe_url(url)
+    if href is None:
+        return data
+    if fmt == "json":
+        doc = json.loads(data)
+        out: dict[str, Any] = {}
+        for key, value in doc.items():
+            if key == "feed_url":
+                continue
+            out[key] = value
+            if key == "home_page_url":
+                out["feed_url"] = href
+        if "feed_url" not in out:
+            out["feed_url"] = href
+        return (json.dumps(out, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    root = etree.fromstring(data, _PARSER)
+    parent = root if fmt == "atom" else root.find("channel")
+    if parent is None:
+        return data
+    link = next((node for node in parent.findall(f"{{{ATOM_NS}}}link") if node.get("rel") == "self"),
+                None)
+    if link is None:
+        link = etree.Element(f"{{{ATOM_NS}}}link")
+        link.set("href", href)
+        link.set("rel", "self")
+        link.set("type", "application/atom+xml" if fmt == "atom" else "application/rss+xml")
+        if fmt == "atom":
+            first = parent.find(f"{{{ATOM_NS}}}link")
+            if first is not None:
+                first.addprevious(link)
+            else:
+                parent.append(link)
+        else:
+            # after <description>, where feedgen puts it when it writes one
+            anchor = parent.find("description")
+            if anchor is not None:
+                anchor.addnext(link)
+            else:
+                parent.insert(0, link)
+    else:
+        link.set("href", href)
     return etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)

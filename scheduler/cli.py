@@ -184,6 +184,31 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from crawler.storage import Storage
+    from feeds.serve import serve_forever
+
+    from .status import site_statuses
+
+    config = _config(args)
+
+    def health() -> tuple[bool, dict]:
+        storage = Storage(config.db_url)
+        try:
+            statuses = site_statuses(config, storage)
+        finally:
+            storage.close()
+        return (all(s.health == "ok" for s in statuses),
+                {"sites": [s.to_json() for s in statuses]})
+
+    def ready(server) -> None:
+        _out(f"serving {config.feeds_dir.resolve()} at {server.url}/ "
+             f"(e.g. {server.url}/all.atom, {server.url}/feeds.opml) — Ctrl-C to stop")
+
+    serve_forever(config, host=args.host, port=args.port, health=health, ready=ready)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="partyfeed", description=__doc__.split("\n")[0])
     top.add_argument("--config", help="TOML configuration (default: $PARTYFEED_CONFIG or ./partyfeed.toml)")
@@ -222,6 +247,11 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--rejected", type=int, nargs="?", const=20, default=0, metavar="N",
                         help="list the last N rejected pages (default 20), to look at with `extract`")
     status.set_defaults(func=cmd_status)
+
+    serve = sub.add_parser("serve", help="serve the feeds over HTTP (ETag, 304, gzip, filters, OPML)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.set_defaults(func=cmd_serve)
 
     demo = sub.add_parser("demo", help="try everything offline: serve the bundled copy of a site, crawl it, write and serve feeds")
     demo.add_argument("--site", default="dangcongsan")
