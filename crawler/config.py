@@ -68,6 +68,8 @@ class Config:
     feed_limit: int = 50
     #: public URL the feeds folder is served under, for rel=self links
     base_url: str | None = None
+    #: ``host:port`` where ``partyfeed run`` also serves the feeds (None: it does not)
+    serve: tuple[str, int] | None = None
     sites: dict[str, SiteConfig] = field(default_factory=dict)
     source: Path | None = None
 
@@ -78,6 +80,16 @@ class Config:
         return replace(
             self, db_url=db_url or self.db_url, feeds_dir=feeds_dir or self.feeds_dir
         )
+
+
+def parse_address(value: str | int) -> tuple[str, int]:
+    """``8080``, ``:8080``, ``127.0.0.1:8080`` or ``[::1]:8080``; loopback unless a host is given."""
+    text = str(value).strip()
+    host, _, port = text.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ConfigError(f"not an address to listen on: {value!r} (use e.g. 127.0.0.1:8080)")
+    return host, int(port)
 
 
 def _sqlite_url(path: Path) -> str:
@@ -147,7 +159,7 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
     main = raw.get("partyfeed", {})
     if not isinstance(main, dict):
         raise ConfigError(f"{where}: [partyfeed] must be a table")
-    unknown = set(main) - {"data_dir", "db", "feeds_dir", "feed_limit", "base_url"}
+    unknown = set(main) - {"data_dir", "db", "feeds_dir", "feed_limit", "base_url", "serve"}
     if unknown:
         raise ConfigError(f"{where}: [partyfeed] has unknown keys: {', '.join(sorted(unknown))}")
 
@@ -158,6 +170,11 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
         raise ConfigError(f"{where}: partyfeed.feed_limit must be a whole number ≥ 1")
     base_url = env.get("PARTYFEED_BASE_URL") or main.get("base_url") or None
+    serve = main.get("serve")
+    try:
+        address = parse_address(serve) if serve not in (None, False, "") else None
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: partyfeed.serve: {exc}") from None
 
     sites_raw = raw.get("sites", {})
     if not isinstance(sites_raw, dict):
@@ -169,6 +186,7 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         data_dir=data_dir,
         feed_limit=limit,
         base_url=base_url,
+        serve=address,
         sites=sites,
         source=file if file.is_file() else None,
     )

@@ -9,7 +9,8 @@ URLs (``X`` is a feed stem: ``dangcongsan``, ``dangcongsan-thoi-su``, ``all``):
   cached by query and database state;
 * ``/feeds.opml`` (``?format=rss|json``) — every feed, with this host's URLs;
 * ``/`` — an HTML page listing the feeds (and health, when known); ``/healthz`` — JSON,
-  200 when healthy, 503 when not (only when a health function is given).
+  200 when healthy, 503 when not (only when a health function is given); ``/metrics`` —
+  Prometheus text format (only when a metrics exporter is given).
 
 Every feed response carries a strong ``ETag`` (SHA-256 of the bytes sent, so it stays
 put while nothing changes), ``Last-Modified`` (the file's mtime, which
@@ -60,6 +61,8 @@ from .render import EMPTY_FEED_TIME, FORMATS, MEDIA_TYPES, render_all, with_self
 log = logging.getLogger(__name__)
 
 Health = Callable[[], tuple[bool, dict[str, Any]]]
+#: ``/metrics`` body and content type (Prometheus text format), when a metrics exporter is given
+Metrics = Callable[[], tuple[bytes, str]]
 
 #: a feed URL's last path segment: stem and optional suffix; nothing else is looked up
 _NAME = re.compile(r"^([a-z0-9][a-z0-9-]{0,120})(?:\.(rss|atom|json))?$")
@@ -120,10 +123,11 @@ class FeedServer(ThreadingHTTPServer):
     request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], config: Config,
-                 health: Health | None = None) -> None:
+                 health: Health | None = None, metrics: Metrics | None = None) -> None:
         self.config = config
         self.feeds_dir = Path(config.feeds_dir).resolve()
         self.health = health
+        self.metrics = metrics
         self.cache = _LRU(CACHE_ENTRIES)
         self._storage: Storage | None = None
         self._storage_lock = threading.Lock()
@@ -194,6 +198,9 @@ class FeedHandler(BaseHTTPRequestHandler):
                 return self._index()
             if path == "/healthz":
                 return self._healthz()
+            if path == "/metrics" and self.server.metrics is not None:
+                body, content_type = self.server.metrics()
+                return self._plain(200, body, content_type, "no-store")
             if path == "/" + OPML_NAME:
                 return self._opml(query)
             name = path[1:] if path.startswith("/") else path
@@ -429,20 +436,20 @@ class FeedHandler(BaseHTTPRequestHandler):
 
 
 def start_feed_server(config: Config, host: str = "127.0.0.1", port: int = 8080,
-                      health: Health | None = None) -> FeedServer:
+                      health: Health | None = None, metrics: Metrics | None = None) -> FeedServer:
     """Serve ``config.feeds_dir`` in a background thread; ``server.url`` has the real port
     (pass ``port=0`` for any free one).  Stop with ``server.shutdown(); server.server_close()``."""
-    server = FeedServer((host, port), config, health)
+    server = FeedServer((host, port), config, health, metrics)
     threading.Thread(target=server.serve_forever, name="partyfeed feed server",
                      daemon=True).start()
     return server
 
 
 def serve_forever(config: Config, host: str = "127.0.0.1", port: int = 8080,
-                  health: Health | None = None,
+                  health: Health | None = None, metrics: Metrics | None = None,
                   ready: Callable[[FeedServer], None] | None = None) -> None:
     """Serve in this thread until KeyboardInterrupt (Ctrl-C) or ``shutdown()``."""
-    server = FeedServer((host, port), config, health)
+    server = FeedServer((host, port), config, health, metrics)
     if ready is not None:
         ready(server)
     try:

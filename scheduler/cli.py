@@ -16,8 +16,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from crawler.config import Config, ConfigError, load_config, parse_duration
+from crawler.config import (
+    Config,
+    ConfigError,
+    load_config,
+    parse_address,
+    parse_duration,
+)
 from crawler.sites import all_sites, get_site, site_for_url
+from feeds.render import FORMATS
 
 from .daemon import EXIT_LOCKED
 
@@ -47,13 +54,13 @@ def _sites(names: Sequence[str], config: Config) -> list[str]:
 
 
 def _print_feeds(config: Config, sites: list[str]) -> None:
-    _out(f"feeds in {config.feeds_dir.resolve()}:")
+    _out(f"feeds in {config.feeds_dir.resolve()} (per category too, and feeds.opml):")
     for key in [*sites, "all"]:
-        for suffix in ("rss", "atom"):
+        for suffix in FORMATS:
             path = config.feeds_dir / f"{key}.{suffix}"
             if path.exists():
                 _out(f"  {path.resolve().as_uri()}")
-    _out("subscribe: point a feed reader at these files, or serve the folder "
+    _out("subscribe: `partyfeed serve` and point a reader at http://127.0.0.1:8080/all.atom "
          "(see README, 'Subscribing').")
 
 
@@ -103,6 +110,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError("--mirror needs exactly one site: partyfeed run SITE --mirror URL")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     interval = parse_duration(args.interval) if args.interval else None
+    if args.serve:
+        config = replace(config, serve=parse_address(args.serve))
     Daemon(config, sites, interval=interval, mirror=args.mirror).run_forever()
     return 0
 
@@ -149,8 +158,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from feeds.serve import start_feed_server
+
     from .jobs import crawl, feeds
-    from .sitecopy import base_url, serving, start_server
+    from .sitecopy import serving
 
     root = SITE_COPIES / args.site / "site"
     if not root.is_dir():
@@ -169,8 +180,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _print_feeds(config, [args.site])
         return 0 if ok else 1
     config.feeds_dir.mkdir(parents=True, exist_ok=True)
-    server = start_server(config.feeds_dir, host=args.host, port=args.port)
-    url = base_url(server)
+    server = start_feed_server(config, host=args.host, port=args.port)
+    url = server.url
     # the feeds name the address they are served from, so readers and validators agree
     feeds(replace(config, base_url=f"{url}/"), [args.site])
     _out(f"feeds served at {url}/{args.site}.rss, {url}/{args.site}.atom, {url}/all.rss "
@@ -181,31 +192,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
         pass
     finally:
         server.shutdown()
+        server.server_close()
     return 0 if ok else 1
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from crawler.storage import Storage
     from feeds.serve import serve_forever
 
-    from .status import site_statuses
+    from .status import health_check, metrics_exporter
 
     config = _config(args)
-
-    def health() -> tuple[bool, dict]:
-        storage = Storage(config.db_url)
-        try:
-            statuses = site_statuses(config, storage)
-        finally:
-            storage.close()
-        return (all(s.health == "ok" for s in statuses),
-                {"sites": [s.to_json() for s in statuses]})
 
     def ready(server) -> None:
         _out(f"serving {config.feeds_dir.resolve()} at {server.url}/ "
              f"(e.g. {server.url}/all.atom, {server.url}/feeds.opml) — Ctrl-C to stop")
 
-    serve_forever(config, host=args.host, port=args.port, health=health, ready=ready)
+    serve_forever(config, host=args.host, port=args.port, health=health_check(config),
+                  metrics=metrics_exporter(config), ready=ready)
     return 0
 
 
@@ -234,6 +237,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("sites", nargs="*", metavar="SITE")
     run.add_argument("--interval", metavar="DURATION", help="override every schedule, e.g. 10s, 15m, 2h")
     run.add_argument("--mirror", metavar="URL", help="as for crawl; needs exactly one site")
+    run.add_argument("--serve", metavar="[HOST:]PORT", help="also serve the feeds, /healthz and /metrics (default: the configuration's [partyfeed] serve)")
     run.set_defaults(func=cmd_run)
 
     extract = sub.add_parser("extract", help="run an extractor on a saved HTML file and print the article as JSON")

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
@@ -27,6 +28,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from crawler.config import Config
 from crawler.extraction.dates import VIETNAM
 from crawler.storage import Storage, utcnow
+
+if TYPE_CHECKING:
+    from feeds.serve import FeedServer
 
 logger = logging.getLogger("partyfeed.daemon")
 
@@ -48,6 +52,7 @@ class Daemon:
         self.children: set[subprocess.Popen[bytes]] = set()
         self.children_lock = threading.Lock()
         self.stopping = threading.Event()
+        self.server: FeedServer | None = None
         self.scheduler = BackgroundScheduler(
             timezone="UTC",
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -164,6 +169,15 @@ class Daemon:
         self.scheduler.add_job(self.housekeeping, CronTrigger(hour=3, minute=30, timezone=VIETNAM),
                                id="housekeeping", name="housekeeping")
         self.scheduler.start()
+        if self.config.serve:
+            from feeds.serve import start_feed_server
+
+            from .status import health_check, metrics_exporter
+
+            host, port = self.config.serve
+            self.server = start_feed_server(self.config, host, port, health=health_check(self.config),
+                                            metrics=metrics_exporter(self.config))
+            logger.info("serving feeds at %s/", self.server.url)
 
     def stop(self) -> None:
         """Stop scheduling, let running crawls finish their in-flight items, then return."""
@@ -173,6 +187,9 @@ class Daemon:
             for child in self.children:
                 child.send_signal(signal.SIGTERM)
         self.scheduler.shutdown(wait=True)
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
         for site in self.sites:
             self._publish_next_run(site, None)
 

@@ -20,7 +20,7 @@ from scrapy.settings import Settings
 from crawler.config import Config
 from crawler.logformatter import quiet_expected_errors
 from crawler.pipelines import STATS_PREFIX
-from crawler.sites import get_site
+from crawler.sites import all_sites, get_site
 from crawler.storage import Storage, utcnow
 from feeds.build import build_feeds
 
@@ -156,6 +156,7 @@ def feeds(config: Config, sites: list[str] | None = None) -> list[Path]:
     storage = Storage(config.db_url)
     try:
         return build_feeds(storage, config.feeds_dir, sites, limit=config.feed_limit,
-                           base_url=config.base_url)
+                           base_url=config.base_url,
+                           intervals={name: config.site(name).interval for name in all_sites()})
     finally:
         storage.close()

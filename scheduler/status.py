@@ -12,6 +12,7 @@ monitor, the served index — sees the same verdict:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -101,3 +102,63 @@ def format_status(statuses: list[SiteStatus]) -> str:
         lines.append(f"  articles  {s.articles} stored, {s.articles_today} published today; "
                      f"{s.runs} crawls recorded")
     return "\n".join(lines)
+
+
+def healthy(statuses: list[SiteStatus]) -> bool:
+    """Every enabled site crawled successfully within twice its interval (degraded still did)."""
+    return bool(statuses) and all(s.health in ("ok", "degraded") for s in statuses)
+
+
+def health_check(config: Config) -> Callable[[], tuple[bool, dict[str, Any]]]:
+    """The served ``/healthz`` and index page: computed from recorded runs at each request."""
+
+    def check() -> tuple[bool, dict[str, Any]]:
+        storage = Storage(config.db_url)
+        try:
+            statuses = site_statuses(config, storage)
+        finally:
+            storage.close()
+        return healthy(statuses), {"sites": [s.to_json() for s in statuses]}
+
+    return check
+
+
+def metrics_exporter(config: Config) -> Callable[[], tuple[bytes, str]]:
+    """``/metrics`` in Prometheus text format, read from the same records as ``status``."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.core import GaugeMetricFamily
+    from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+    class StatusCollector:
+        def collect(self) -> Iterator[GaugeMetricFamily]:
+            storage = Storage(config.db_url)
+            try:
+                statuses = site_statuses(config, storage)
+            finally:
+                storage.close()
+            families = {
+                "up": GaugeMetricFamily("partyfeed_site_healthy",
+                                        "1 when the site crawled successfully within twice its interval",
+                                        labels=["site", "health"]),
+                "articles": GaugeMetricFamily("partyfeed_articles", "articles stored", labels=["site"]),
+                "runs": GaugeMetricFamily("partyfeed_crawl_runs", "crawls recorded", labels=["site"]),
+                "last": GaugeMetricFamily("partyfeed_last_run_finished_timestamp_seconds",
+                                          "end of the last crawl", labels=["site", "outcome"]),
+                "counts": GaugeMetricFamily("partyfeed_last_run_articles",
+                                            "articles of the last crawl by outcome",
+                                            labels=["site", "outcome"]),
+            }
+            for s in statuses:
+                families["up"].add_metric([s.site, s.health], float(healthy([s])))
+                families["articles"].add_metric([s.site], s.articles)
+                families["runs"].add_metric([s.site], s.runs)
+                if s.last_run is not None:
+                    run = s.last_run
+                    families["last"].add_metric([s.site, run.outcome], run.finished.timestamp())
+                    for outcome in ("new", "updated", "unchanged", "rejected", "fallback", "errors"):
+                        families["counts"].add_metric([s.site, outcome], getattr(run, outcome) or 0)
+            yield from families.values()
+
+    registry = CollectorRegistry()
+    registry.register(StatusCollector())
+    return lambda: (generate_latest(registry), CONTENT_TYPE_LATEST)
