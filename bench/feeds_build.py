@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from crawler.items import Article, Image  # noqa: E402
 from crawler.sites import get_site  # noqa: E402
-from crawler.storage import Storage, content_hash  # noqa: E402
+from crawler.storage import Storage  # noqa: E402
 from feeds.build import build_feeds  # noqa: E402
 
 BENCH_DIR = Path(os.environ.get("PARTYFEED_BENCH_DIR", "/tmp/partyfeed-bench"))

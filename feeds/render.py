@@ -40,15 +40,14 @@ to be warning-free.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from typing import Any
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
 import nh3
@@ -56,6 +55,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 from lxml import html as lxml_html
 
+from crawler.extraction.text import XML_ILLEGAL
 from crawler.items import Article
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -83,17 +83,12 @@ SUMMARY_CHARS = 300
 
 # --- text hygiene -------------------------------------------------------------------
 
-#: not allowed in XML 1.0 at all (C0 controls except tab/LF/CR, surrogates,
-#: U+FFFE/U+FFFF), plus DEL and C1 controls (legal but "discouraged", and never
-#: meaningful in Vietnamese text), plus zero-width space and BOM (invisible page junk)
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u200b\ufeff]")
-
 
 def clean_text(value: str | None) -> str:
     """``value`` with XML-illegal characters removed, NFC-normalised; ``""`` for None."""
     if not value:
         return ""
-    return unicodedata.normalize("NFC", _XML_ILLEGAL.sub("", value))
+    return unicodedata.normalize("NFC", XML_ILLEGAL.sub("", value))
 
 
 def clean_line(value: str | None) -> str:

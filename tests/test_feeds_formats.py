@@ -7,16 +7,21 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-import feedparser
 import pytest
 from lxml import etree
 
 from crawler.items import Image
 from feeds.build import build_feeds, feed_target
 from feeds.filters import QueryError, fold, parse_query
-from feeds.opml import render_opml, rebase_opml, OpmlFeed, OpmlGroup
+from feeds.opml import OpmlFeed, OpmlGroup, rebase_opml, render_opml
 from feeds.render import (
-    FeedSpec, entry_id, render_all, render_atom, render_json, render_rss, sanitize_html,
+    FeedSpec,
+    entry_id,
+    render_all,
+    render_atom,
+    render_json,
+    render_rss,
+    sanitize_html,
     with_self_url,
 )
 

@@ -17,8 +17,10 @@ _SPACES = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _OUTLET_PREFIX = re.compile(r"^\s*\((?:[^()]{1,30})\)\s*[-–—:]\s*")
 #: the Vietnamese press end-of-article marker ``/.`` (often after a full stop: ``./.``)
 _END_MARKER = re.compile(r"\s*/\.\s*$")
-#: XML 1.0 forbids these; a feed containing one is not XML at all
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: not allowed in XML 1.0 at all (C0 controls but tab/LF/CR, surrogates, U+FFFE/U+FFFF) —
+#: one of them makes a whole feed unparseable — plus DEL and C1 controls (legal but never
+#: meaningful in Vietnamese text) and the zero-width space and BOM (invisible page junk)
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u200b\ufeff]")
 
 
 def nfc(text: str) -> str:
@@ -29,7 +31,7 @@ def clean_text(text: str | None) -> str:
     """NFC, invisible characters dropped, every run of white space one plain space."""
     if not text:
         return ""
-    text = _XML_ILLEGAL.sub("", nfc(text).translate(_INVISIBLE))
+    text = XML_ILLEGAL.sub("", nfc(text).translate(_INVISIBLE))
     return _SPACES.sub(" ", text).strip()
 
 
