@@ -124,11 +124,14 @@ class Daemon:
 
     def _trigger(self, site: str) -> BaseTrigger:
         site_config = self.config.site(site)
-        if site_config.cron and not self.interval:
-            return CronTrigger.from_crontab(site_config.cron, timezone=VIETNAM)
         interval = self._interval(site)
-        jitter = int(min(interval.total_seconds() * 0.1, 60))
-        return IntervalTrigger(seconds=interval.total_seconds(), jitter=jitter or None)
+        # spread the sites' requests a little, so they never all start on the same second
+        jitter = int(min(interval.total_seconds() * 0.1, 60)) or None
+        if site_config.cron and not self.interval:
+            trigger = CronTrigger.from_crontab(site_config.cron, timezone=VIETNAM)
+            trigger.jitter = jitter
+            return trigger
+        return IntervalTrigger(seconds=interval.total_seconds(), jitter=jitter)
 
     def _next_fire(self, site: str, after: datetime) -> datetime | None:
         return self._trigger(site).get_next_fire_time(None, after + timedelta(seconds=1))
