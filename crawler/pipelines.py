@@ -100,7 +100,7 @@ class StorePipeline:
                      spider: object = None) -> None:
         reason = getattr(exception, "reason", "dropped")
         url = getattr(item, "url", None) or (response.url if response is not None else "?")
-        site = getattr(item, "site", None) or getattr(spider, "name", "?")
+        site = str(getattr(item, "site", None) or getattr(spider, "name", "?"))
         record_rejection(self.crawler, self.storage, site, url, reason, str(exception))
 
     def spider_closed(self) -> None:

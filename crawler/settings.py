@@ -61,6 +61,6 @@ PARTYFEED_MIRROR = None
 #: listing pages followed per category (None: the site's configuration)
 PARTYFEED_MAX_PAGES = None
 #: category slugs to crawl (empty: the configuration's, else the site module's defaults)
-PARTYFEED_CATEGORIES = []
+PARTYFEED_CATEGORIES: list[str] = []
 #: fetch known articles again (they are then stored only if changed)
 PARTYFEED_REFRESH = False

@@ -26,8 +26,10 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     create_engine,
+    delete,
     event,
     func,
+    insert,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -190,7 +192,8 @@ class Storage:
         self.engine = make_engine(db_url)
         Base.metadata.create_all(self.engine)
         dialect = self.engine.dialect.name
-        self._insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
+        #: the dialect's INSERT, which has ON CONFLICT (core ``insert`` does not)
+        self._insert: Any = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
 
     def close(self) -> None:
         self.engine.dispose()
@@ -254,12 +257,12 @@ class Storage:
 
     def record_rejection(self, site: str, url: str, reason: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(Rejection.__table__.insert().values(
+            conn.execute(insert(Rejection).values(
                 site=site, url=url, reason=reason, at=utcnow()))
 
     def record_run(self, **values: Any) -> None:
         with self.engine.begin() as conn:
-            conn.execute(CrawlRun.__table__.insert().values(**values))
+            conn.execute(insert(CrawlRun).values(**values))
 
     def set_next_run(self, site: str, when: datetime | None, pid: int | None) -> None:
         stmt = self._insert(ScheduledRun).values(site=site, next_run=when, pid=pid)
@@ -283,8 +286,8 @@ class Storage:
         """Prune run and rejection records; give freed pages back a little at a time, so a
         crawl writing meanwhile waits milliseconds, not the length of a full VACUUM."""
         with self.engine.begin() as conn:
-            pruned = conn.execute(CrawlRun.__table__.delete().where(CrawlRun.started < older_than)).rowcount
-            pruned += conn.execute(Rejection.__table__.delete().where(Rejection.at < older_than)).rowcount
+            pruned = conn.execute(delete(CrawlRun).where(CrawlRun.started < older_than)).rowcount
+            pruned += conn.execute(delete(Rejection).where(Rejection.at < older_than)).rowcount
         if self.engine.dialect.name == "sqlite":
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA incremental_vacuum(2000)")

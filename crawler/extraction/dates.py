@@ -61,7 +61,10 @@ def parse_date(text: str | None) -> datetime | None:
     if time_first and (not match or match.group(4) is None):
         hour, minute, second, day, month, year = time_first.groups()
         return _build(day, month, year, hour, minute, second, tz=tz)
-    return _build(*match.groups(), tz=tz) if match else None
+    if not match:
+        return None
+    day, month, year, hour, minute, second = match.groups()
+    return _build(day, month, year, hour, minute, second, tz=tz)
 
 
 def to_vietnam(value: datetime) -> datetime:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from lxml import html as lxml_html
 from lxml.etree import ParserError, _Element
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ..sites.base import Layout, Site
 
 METADATA, GENERIC = "metadata", "generic"
+T = TypeVar("T")
 #: og:image values that are the site's logo or share card, not the article's photo
 _SITE_WIDE_IMAGE = re.compile(r"default|logo|no-?image|placeholder|share", re.IGNORECASE)
 
@@ -71,6 +72,15 @@ def _vn(value: datetime | None) -> datetime | None:
     return to_vietnam(value) if value else None
 
 
+def _pick(layers: dict[str, str], name: str, *candidates: tuple[T | None, str | None]) -> T | None:
+    """The first non-empty value whose layer applies; records that layer under ``name``."""
+    for value, layer in candidates:
+        if value and layer:
+            layers[name] = layer
+            return value
+    return None
+
+
 def extract(url: str, html: str | bytes, site: Site | None = None) -> Article:
     """Extract an article; fields no layer can fill stay empty for validation to judge."""
     doc = parse_html(html)
@@ -80,35 +90,28 @@ def extract(url: str, html: str | bytes, site: Site | None = None) -> Article:
     article = Article(url=url, site=site.name if site else "generic")
     layers = article.layers
 
-    def take(name: str, *candidates: tuple[object, str | None]) -> object:
-        for value, layer in candidates:
-            if value and layer:
-                layers[name] = layer
-                return value
-        return None
-
-    article.title = take("title", (_text_of(doc, layout.title) if layout else None, site_layer),
+    article.title = _pick(layers, "title", (_text_of(doc, layout.title) if layout else None, site_layer),
                          (meta.title, METADATA), (find_title(doc), GENERIC))
-    published = take("published",
+    published = _pick(layers, "published",
                      (parse_date(_text_of(doc, layout.published)) if layout else None, site_layer),
                      (meta.published, METADATA), (find_published(doc), GENERIC))
-    article.published = _vn(published)  # type: ignore[arg-type]
-    updated = take("updated",
+    article.published = _vn(published)
+    updated = _pick(layers, "updated",
                    (parse_date(_text_of(doc, layout.updated)) if layout and layout.updated else None,
                     site_layer),
                    (meta.updated, METADATA))
-    article.updated = _vn(updated)  # type: ignore[arg-type]
+    article.updated = _vn(updated)
     content = _first(doc, layout.content) if layout else None
-    body_layer = site_layer
+    body_layer: str = site_layer or GENERIC
     if content is None:
         content, body_layer = find_main_content(doc), GENERIC
-    summary = take("summary", (_text_of(doc, layout.summary) if layout else None, site_layer),
+    summary = _pick(layers, "summary", (_text_of(doc, layout.summary) if layout else None, site_layer),
                    (meta.summary, METADATA),
                    (find_summary(doc, content) if not layout else None, GENERIC))
-    article.summary = clean_text(strip_outlet_prefix(str(summary))) or None if summary else None
+    article.summary = clean_text(strip_outlet_prefix(summary)) or None if summary else None
     body = clean_body(content, url) if content is not None else Body()
     if body.text:
-        layers["body"] = body_layer  # type: ignore[assignment]
+        layers["body"] = body_layer
     elif meta.body_text:
         body = Body(html=f"<p>{escape(meta.body_text)}</p>", text=meta.body_text)
         layers["body"] = METADATA
@@ -129,21 +132,21 @@ def extract(url: str, html: str | bytes, site: Site | None = None) -> Article:
         byline_authors, source = parse_byline(body.byline)
     elif layout and layout.author:
         byline_authors, source = parse_byline(_text_of(doc, layout.author))
-    authors = take("authors", (byline_authors, byline_layer), (meta.authors, METADATA))
-    article.authors = [a for a in (authors or []) if a.casefold() not in publisher]  # type: ignore[union-attr]
+    authors = _pick(layers, "authors", (byline_authors, byline_layer), (meta.authors, METADATA))
+    article.authors = [a for a in authors or [] if a.casefold() not in publisher]
     if source:
         article.source = source
         layers["source"] = byline_layer or GENERIC
 
     slug = site.category_slug(url) if site else None
     article.category_slug = slug
-    category = take("category",
+    category = _pick(layers, "category",
                     (_text_of(doc, layout.category) if layout and layout.category else None, site_layer),
                     (site.categories.get(slug) if site and slug else None, "site:url"),
                     (meta.category, METADATA))
-    article.category = category  # type: ignore[assignment]
-    tags = take("tags", ([clean_text(t.text_content()) for t in doc.cssselect(layout.tags)]
+    article.category = category
+    tags = _pick(layers, "tags", ([clean_text(t.text_content()) for t in doc.cssselect(layout.tags)]
                          if layout and layout.tags else None, site_layer), (meta.tags, METADATA))
-    article.tags = [t for t in (tags or []) if t]  # type: ignore[union-attr]
+    article.tags = [t for t in tags or [] if t]
     article.article_id = site.article_id(url) if site else None
     return article

@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 class SiteSpider(scrapy.Spider):
     site: ClassVar[Site]
+    storage: Storage
 
     def __init__(self, *args: Any, categories: str | list[str] | None = None,
                  max_pages: int | str | None = None, refresh: bool | str = False,
