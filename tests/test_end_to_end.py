@@ -186,3 +186,29 @@ def test_scrapy_crawl_works_from_the_repository_root(site_copy: str, install: In
     assert result.returncode == 0, result.stderr
     with install.storage().engine.connect() as conn:
         assert conn.scalar(text("select count(*) from articles")) > 0
+
+
+def test_dead_links_and_garbage_pages_are_counted_not_fatal(install: Install, tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    shutil.copytree(SITE_ROOT, root)
+    articles = expected_articles()
+    dead, garbage, truncated = articles[3], articles[4], articles[5]
+    (root / fixture_path(dead["url"]).relative_to(SITE_ROOT)).unlink()
+    (root / fixture_path(garbage["url"]).relative_to(SITE_ROOT)).write_bytes(
+        b"\x00\xff\xfe<<<\x89PNG\r\n\x1a\n" * 50)
+    page = root / fixture_path(truncated["url"]).relative_to(SITE_ROOT)
+    page.write_bytes(page.read_bytes()[:1500])  # cut in the middle of the <head>
+    with serving(root) as mirror:
+        result = install.run("crawl", "dangcongsan", "--mirror", mirror)
+    assert result.returncode == 0, result.stderr  # the site as a whole is fine
+    assert "Traceback" not in result.stderr
+    assert "1 errors" in result.stdout and "2 rejected" in result.stdout, result.stdout
+    with install.storage().engine.connect() as conn:
+        urls = set(conn.scalars(select(ArticleRow.url)))
+        rejected = dict(conn.execute(select(Rejection.url, Rejection.reason)).all())
+    assert urls == {a["url"] for a in articles} - {dead["url"], garbage["url"], truncated["url"]}
+    assert set(rejected) == {garbage["url"], truncated["url"]}
+    run = install.storage().runs("dangcongsan")[0]
+    assert run.detail["error_kinds"] == {"http_404": 1}
+    for name in ("dangcongsan.atom", "all.rss"):
+        assert not feedparser.parse((install.feeds_dir / name).read_bytes()).bozo
