@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,29 @@ def expected_articles() -> list[dict]:
 
 def fixture_path(url: str) -> Path:
     return SITE_ROOT / url.split("://", 1)[1].split("/", 1)[1]
+
+
+class Lines:
+    """The merged output of a process, line by line, waited on without sleeping."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.queue: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        assert process.stdout is not None
+        threading.Thread(target=self._pump, args=(process.stdout,), daemon=True).start()
+
+    def _pump(self, stream: Iterable[str]) -> None:
+        for line in stream:
+            self.queue.put(line)
+        self.queue.put(None)
+
+    def wait_for(self, needle: str, count: int = 1, timeout: float = 120) -> str:
+        """Block until ``needle`` has appeared ``count`` times; returns the last such line."""
+        while sum(needle in line for line in self.seen) < count:
+            line = self.queue.get(timeout=timeout)
+            assert line is not None, f"process ended before {needle!r}:\n{''.join(self.seen)}"
+            self.seen.append(line)
+        return [line for line in self.seen if needle in line][-1]
 
 
 @dataclass
@@ -69,6 +94,12 @@ class Install:
     def run(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
         return subprocess.run(self.command(*args), cwd=self.root, env=self.env, text=True,
                               capture_output=True, timeout=timeout)
+
+    def start(self, *args: str) -> tuple[subprocess.Popen[str], Lines]:
+        """A long-running command (daemon, server), its output readable line by line."""
+        process = subprocess.Popen(self.command(*args), cwd=self.root, env=self.env, text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        return process, Lines(process)
 
     def storage(self) -> Storage:
         return Storage(self.db_url)

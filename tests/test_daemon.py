@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import queue
 import signal
 import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -17,38 +15,12 @@ from sqlalchemy import func, select
 
 from crawler.storage import ArticleRow, CrawlRun
 
-from .conftest import Install, expected_articles
-
-
-class Lines:
-    """The merged output of a process, line by line, waited on without sleeping."""
-
-    def __init__(self, process: subprocess.Popen[str]) -> None:
-        self.queue: queue.Queue[str | None] = queue.Queue()
-        self.seen: list[str] = []
-        assert process.stdout is not None
-        threading.Thread(target=self._pump, args=(process.stdout,), daemon=True).start()
-
-    def _pump(self, stream: Iterable[str]) -> None:
-        for line in stream:
-            self.queue.put(line)
-        self.queue.put(None)
-
-    def wait_for(self, needle: str, count: int = 1, timeout: float = 120) -> None:
-        while sum(needle in line for line in self.seen) < count:
-            line = self.queue.get(timeout=timeout)
-            assert line is not None, f"process ended before {needle!r}:\n{''.join(self.seen)}"
-            self.seen.append(line)
+from .conftest import Install, Lines, expected_articles
 
 
 def test_daemon_runs_scheduled_crawls_and_a_manual_crawl_never_duplicates(
         install: Install, site_copy: str) -> None:
-    daemon = subprocess.Popen(
-        install.command("run", "dangcongsan", "--interval", "2s", "--mirror", site_copy),
-        cwd=install.root, env=install.env, text=True, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    lines = Lines(daemon)
+    daemon, lines = install.start("run", "dangcongsan", "--interval", "2s", "--mirror", site_copy)
     try:
         lines.wait_for("crawl dangcongsan: done", count=1)
         manual = install.run("crawl", "dangcongsan", "--mirror", site_copy, "--refresh")
@@ -111,11 +83,7 @@ def test_status_reports_each_site_as_json(crawled) -> None:
 def test_restarted_daemon_resumes_its_schedule_without_an_extra_run(
         install: Install, site_copy: str) -> None:
     def start() -> tuple[subprocess.Popen[str], Lines]:
-        process = subprocess.Popen(
-            install.command("run", "dangcongsan", "--interval", "1h", "--mirror", site_copy),
-            cwd=install.root, env=install.env, text=True, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT)
-        return process, Lines(process)
+        return install.start("run", "dangcongsan", "--interval", "1h", "--mirror", site_copy)
 
     first, lines = start()
     lines.wait_for("crawl dangcongsan: done")
@@ -163,11 +131,7 @@ def test_hung_site_is_stopped_at_its_time_limit_and_the_next_run_still_happens(
         install: Install) -> None:
     (install.root / "partyfeed.toml").write_text('[sites.dangcongsan]\ntime_limit = "2s"\n')
     hung = HungServer()
-    daemon = subprocess.Popen(
-        install.command("run", "dangcongsan", "--interval", "1s", "--mirror", hung.url),
-        cwd=install.root, env=install.env, text=True, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT)
-    lines = Lines(daemon)
+    daemon, lines = install.start("run", "dangcongsan", "--interval", "1s", "--mirror", hung.url)
     try:
         lines.wait_for("crawl dangcongsan: failed", count=2, timeout=60)
         assert daemon.poll() is None  # the daemon itself goes on

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import signal
-import subprocess
 import urllib.request
 
 import feedparser
 
 from .conftest import Install, expected_articles
-from .test_daemon import Lines
 
 
 def test_demo_crawls_the_bundled_copy_and_serves_valid_feeds(install: Install) -> None:
-    demo = subprocess.Popen(install.command("demo", "--port", "0"), cwd=install.root,
-                            env=install.env, text=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
-    lines = Lines(demo)
+    demo, lines = install.start("demo", "--port", "0")
     try:
-        lines.wait_for("feeds served at")
-        url = lines.seen[-1].split("feeds served at ", 1)[1].split(",", 1)[0]
+        url = lines.wait_for("feeds served at").split("feeds served at ", 1)[1].split(",", 1)[0]
         with urllib.request.urlopen(url.replace(".rss", ".atom"), timeout=30) as response:
             body = response.read()
     finally:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import urllib.error
 import urllib.request
 
 from .conftest import Install, expected_articles
-from .test_daemon import Lines
 
 
 def _get(url: str) -> tuple[int, bytes]:
@@ -21,15 +19,10 @@ def _get(url: str) -> tuple[int, bytes]:
 
 
 def test_daemon_serves_feeds_health_and_metrics(install: Install, site_copy: str) -> None:
-    daemon = subprocess.Popen(
-        install.command("run", "dangcongsan", "--interval", "1h", "--mirror", site_copy,
-                        "--serve", "127.0.0.1:0"),
-        cwd=install.root, env=install.env, text=True, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT)
-    lines = Lines(daemon)
+    daemon, lines = install.start("run", "dangcongsan", "--interval", "1h", "--mirror", site_copy,
+                                  "--serve", "127.0.0.1:0")
     try:
-        lines.wait_for("serving feeds at")
-        url = next(line for line in lines.seen if "serving feeds at" in line).split(" at ")[-1].strip()
+        url = lines.wait_for("serving feeds at").split(" at ")[-1].strip()
         lines.wait_for("crawl dangcongsan: done")
         status, body = _get(f"{url}healthz")
         assert status == 200, body
@@ -49,13 +42,9 @@ def test_daemon_serves_feeds_health_and_metrics(install: Install, site_copy: str
 
 
 def test_healthz_fails_before_any_successful_crawl(install: Install) -> None:
-    server = subprocess.Popen(install.command("serve", "--port", "0"), cwd=install.root,
-                              env=install.env, text=True, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT)
-    lines = Lines(server)
+    server, lines = install.start("serve", "--port", "0")
     try:
-        lines.wait_for("serving ")
-        url = lines.seen[-1].split(" at ", 1)[1].split("/ ", 1)[0]
+        url = lines.wait_for("serving ").split(" at ", 1)[1].split("/ ", 1)[0]
         status, body = _get(f"{url}/healthz")
     finally:
         server.send_signal(signal.SIGINT)
