@@ -139,7 +139,6 @@ def measure(n: int) -> dict[str, float]:
     copy = work / "db.sqlite"
     copy.write_bytes(db.read_bytes())  # rebuild rounds insert rows: keep the cached one clean
     storage = Storage(f"sqlite:///{copy}")
-    storage.ensure_indexes()
     stored = storage.count()
     result = {"stored": stored}
 

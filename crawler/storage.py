@@ -313,12 +313,6 @@ class Storage:
 
     # --- feeds: categories, scans for filtered feeds, change token ---------------------------
 
-    def ensure_indexes(self) -> None:
-        """Create the articles table's indexes that an older database lacks
-        (``create_all`` only creates missing tables, not indexes of existing ones)."""
-        for index in ArticleRow.__table__.indexes:
-            index.create(self.engine, checkfirst=True)
-
     def category_slugs(self, site: str) -> list[str]:
         """The distinct category slugs of ``site``'s articles, sorted.
 

@@ -115,7 +115,6 @@ def build_feeds(storage: Storage, feeds_dir: Path, sites: list[str] | None = Non
     feed takes the shortest.  Returns the files whose bytes changed.
     """
     feeds_dir.mkdir(parents=True, exist_ok=True)
-    storage.ensure_indexes()
     changed: list[Path] = []
     cache: EntryCache = {}
 

@@ -138,7 +138,6 @@ class FeedServer(ThreadingHTTPServer):
         with self._storage_lock:
             if self._storage is None:
                 self._storage = Storage(self.config.db_url)
-                self._storage.ensure_indexes()
             return self._storage
 
     @property

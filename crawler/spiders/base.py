@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import scrapy
 from scrapy.crawler import Crawler
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from ..extraction.layered import ExtractionError
@@ -88,10 +88,14 @@ class SiteSpider(scrapy.Spider):
 
     def parse_article(self, response: Response) -> Iterator[Article]:
         self._stat("pages/article")
+        if not isinstance(response, TextResponse):  # an image, a PDF: no text to read
+            logger.warning("cannot extract %s: not a text page", response.url)
+            record_rejection(self.crawler, self.storage, self.site.name, response.url,
+                             "unparseable", f"not a text page ({type(response).__name__})")
+            return
         try:
             yield self.site.extract(response.url, response.text)
-        except (ExtractionError, AttributeError) as exc:
-            # AttributeError: Scrapy gives non-text responses no ``.text``
+        except ExtractionError as exc:
             logger.warning("cannot extract %s: %s", response.url, exc)
             record_rejection(self.crawler, self.storage, self.site.name, response.url,
                              "unparseable", str(exc))
