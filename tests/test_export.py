@@ -28,9 +28,9 @@ def _article(n: int, site: str = "dangcongsan", days_ago: int = 0, **changes: ob
 
 
 def _jsonl(storage: Storage, **options: object) -> list[dict]:
-    out = io.StringIO()
+    out = io.BytesIO()
     count = export(storage.engine, out, "jsonl", **options)  # type: ignore[arg-type]
-    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    records = [json.loads(line) for line in out.getvalue().decode("utf-8").splitlines()]
     assert count == len(records)
     return records
 
