@@ -111,6 +111,8 @@ def test_a_not_found_page_served_with_200_is_not_an_edit(db_url: str) -> None:
     assert storage.upsert(KEY, article(title="Bài viết không tồn tại")) == "suspicious"
     assert storage.upsert(KEY, article(body_text="", body_html="", images=[])) == "suspicious"
     assert [v.article.title for v in storage.versions(storage.find(KEY))] == [article().title]
+    # a real edit that happens to mention 404 is an edit
+    assert storage.upsert(KEY, article(title="Sóc Trăng thực hiện Nghị định 404/2025")) == "updated"
     storage.close()
 
 
