@@ -81,6 +81,8 @@ class BaochinhphuSite(Site):
 
     def listing(self, url: str, html: str, *, category: str | None = None, page: int = 1) -> Listing:
         """Stream and side-box links; the next timeline page while a zone page still lists articles."""
+        if not html.strip():  # past a zone's last page the timeline answers with nothing
+            return Listing(article_urls=[], next_page=None)
         found = super().listing(url, html).article_urls
         if category is None or not found:
             return Listing(article_urls=found, next_page=None)
