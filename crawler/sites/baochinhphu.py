@@ -34,7 +34,7 @@ from ..extraction.bylines import parse_byline
 from ..extraction.layered import parse_html
 from ..extraction.text import clean_text
 from ..items import Article
-from .base import Layout, Listing, Site
+from .base import Layout, Listing, Site, utf8_page
 
 HOME = "https://baochinhphu.vn/"
 #: ``/timelinelist/{zone id}/{page}.htm``: pages 2… of a zone, as the site's own script fetches them
@@ -101,13 +101,7 @@ class BaochinhphuSite(Site):
     def extract(self, url: str, html: str | bytes) -> Article:
         from ..extraction.layered import extract
 
-        if isinstance(html, bytes):
-            # the page is UTF-8, but says so 10 kB into its head, beyond where libxml2 looks
-            try:
-                html = html.decode("utf-8")
-            except UnicodeDecodeError:
-                pass
-        doc = parse_html(html)
+        doc = parse_html(utf8_page(html))  # its charset is declared 10 kB into the head
         byline = self._prepare(doc)
         article = extract(url, lxml_html.tostring(doc, encoding="unicode"), self)
         if byline:
