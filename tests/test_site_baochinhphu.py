@@ -184,6 +184,28 @@ def test_without_a_byline_the_editorial_board_is_not_an_author() -> None:
     assert SITE.extract(want["url"], page(want["url"])).authors == []
 
 
+def test_an_agency_credit_is_the_source_and_a_right_aligned_sentence_stays_text() -> None:
+    real = page(REAL).decode()
+    agency = SITE.extract(REAL, real.replace("<b>Phương Nhi</b>", "<b>(Theo TTXVN)</b>"))
+    assert agency.authors == [] and agency.source == "TTXVN"
+    assert "TTXVN" not in agency.body_text
+    sentence = "Nghị quyết được gửi tới các bộ, ngành và địa phương để triển khai thực hiện trong năm 2026."
+    signed = SITE.extract(REAL, real.replace("<b>Phương Nhi</b>", f"<b>{sentence}</b>"))
+    assert signed.authors == [] and signed.body_text.endswith(sentence)
+
+
+def test_an_entity_encoded_page_without_its_known_design_still_reads_clean() -> None:
+    """A redesign: metadata and JSON-LD carry the article, their entities decoded."""
+    redesigned = page(REAL).decode().replace("detail-title", "tieu-de").replace("afcbc-body", "noi-dung")
+    got = SITE.extract(REAL, redesigned)
+    assert got.title == "Cơ chế, chính sách xác định giá sản phẩm in, đúc tiền"
+    assert got.summary.startswith("Chính phủ ban hành Nghị quyết số 40/2026/NQ-CP")
+    assert got.published.isoformat() == "2026-09-05T13:30:00+07:00"
+    for field in (got.title, got.summary, got.body_text, got.body_html):
+        for leak in LEAKS:
+            assert leak not in field, leak
+
+
 # --- crawl → database → feeds ---------------------------------------------------------------
 
 @pytest.fixture(scope="module")

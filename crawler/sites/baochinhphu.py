@@ -30,8 +30,8 @@ from urllib.parse import urljoin, urlsplit
 from lxml import html as lxml_html
 from lxml.etree import _Element
 
+from ..extraction import layered
 from ..extraction.bylines import parse_byline
-from ..extraction.layered import parse_html
 from ..extraction.text import clean_text
 from ..items import Article
 from .base import Layout, Listing, Site, utf8_page
@@ -53,20 +53,6 @@ def _decode_entities(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _decode_entities(item) for key, item in value.items()}
     return value
-
-
-def _remove(element: _Element) -> None:
-    """Drop an element, keeping its tail text with the parent."""
-    parent = element.getparent()
-    if parent is None:
-        return
-    if element.tail and element.tail.strip():
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + element.tail
-        else:
-            parent.text = (parent.text or "") + element.tail
-    parent.remove(element)
 
 
 @dataclass(frozen=True)
@@ -99,16 +85,17 @@ class BaochinhphuSite(Site):
         return Listing(article_urls=found, next_page=next_page)
 
     def extract(self, url: str, html: str | bytes) -> Article:
-        from ..extraction.layered import extract
-
-        doc = parse_html(utf8_page(html))  # its charset is declared 10 kB into the head
+        doc = layered.parse_html(utf8_page(html))  # its charset is declared 10 kB into the head
         byline = self._prepare(doc)
-        article = extract(url, lxml_html.tostring(doc, encoding="unicode"), self)
+        article = layered.extract(url, lxml_html.tostring(doc, encoding="unicode"), self)
         if byline:
             publisher = {name.casefold() for name in self.publisher_names}
-            authors = parse_byline(_BYLINE_ROLE.sub("", byline))[0]
+            authors, source = byline
             article.authors = [a for a in authors if a.casefold() not in publisher]
             article.layers["authors"] = f"site:{LAYOUT.name}"
+            if source:
+                article.source = source
+                article.layers["source"] = f"site:{LAYOUT.name}"
         elif not article.authors:
             article.layers.pop("authors", None)
         crumb = next(iter(doc.xpath("//div[contains(@class,'detail-breadcrumb')]//a[@data-role='cate-name']/@href")), "")
@@ -116,27 +103,29 @@ class BaochinhphuSite(Site):
         article.category_slug = slug if slug in self.categories else None
         return article
 
-    def _prepare(self, doc: _Element) -> str | None:
-        """Undo the CMS's habits in place; returns the byline it took out of the body."""
+    def _prepare(self, doc: _Element) -> tuple[list[str], str | None] | None:
+        """Undo the CMS's habits in place; returns the byline it took out of the body, parsed."""
         for script in doc.xpath("//script[@type='application/ld+json']"):
             try:
-                script.text = json.dumps(_decode_entities(json.loads(script.text or "")), ensure_ascii=False)
+                decoded = _decode_entities(json.loads(script.text or ""))
             except ValueError:
                 continue
+            script.text = json.dumps(decoded, ensure_ascii=False).replace("</", "<\\/")
+        for node in doc.xpath("//body//comment() | //*[@type='RelatedNewsBox']"):
+            if node.getparent() is not None:
+                node.drop_tree()
         content = next(iter(doc.cssselect(LAYOUT.content)), None)
         if content is None:
             return None
-        for comment in content.xpath(".//comment()"):
-            _remove(comment)
-        for box in content.xpath(".//*[@type='RelatedNewsBox']"):
-            _remove(box)
         credits = [p for p in content.iter("p")
                    if _RIGHT_ALIGNED.search(p.get("style", "")) and clean_text(p.text_content())]
         if not credits:
             return None
-        last = credits[-1]
-        _remove(last)
-        return clean_text(last.text_content())
+        authors, source = parse_byline(_BYLINE_ROLE.sub("", clean_text(credits[-1].text_content())))
+        if not authors and not source:  # a right-aligned line that is not a credit stays text
+            return None
+        credits[-1].drop_tree()
+        return authors, source
 
 
 LAYOUT = Layout(

@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import html as lxml_html
 from lxml.etree import _Element
 
-from ..extraction.layered import parse_html
+from ..extraction import layered
 from ..extraction.text import clean_text
 from ..items import Article
 from .base import Layout, Listing, Site, utf8_page
@@ -64,12 +64,6 @@ def _lines(block: _Element) -> list[str]:
     return [line for line in (clean_text(part) for part in block.text_content().split("\n")) if line]
 
 
-def _remove(element: _Element) -> None:
-    parent = element.getparent()
-    if parent is not None:
-        parent.remove(element)
-
-
 @dataclass(frozen=True)
 class TapchicongsanSite(Site):
     def category_slug(self, url: str) -> str | None:
@@ -99,11 +93,9 @@ class TapchicongsanSite(Site):
         return Listing(article_urls=found, next_page=next_page)
 
     def extract(self, url: str, html: str | bytes) -> Article:
-        from ..extraction.layered import extract
-
-        doc = parse_html(utf8_page(html))  # Liferay writes ``content`` before ``http-equiv``
+        doc = layered.parse_html(utf8_page(html))  # Liferay writes ``content`` before ``http-equiv``
         lead, credits = self._prepare(doc)
-        article = extract(url, lxml_html.tostring(doc, encoding="unicode"), self)
+        article = layered.extract(url, lxml_html.tostring(doc, encoding="unicode"), self)
         if lead:
             article.summary = lead
             article.layers["summary"] = f"site:{LAYOUT.name}"
@@ -125,7 +117,7 @@ class TapchicongsanSite(Site):
             text = clean_text(block.text_content())
             if LEAD_PREFIX.match(text):
                 lead = LEAD_PREFIX.sub("", text)
-                _remove(block)
+                block.drop_tree()
                 blocks.remove(block)
                 break
         credits: list[str] = []
@@ -134,7 +126,7 @@ class TapchicongsanSite(Site):
             name = credit_name(lines[0]) if lines and len(lines) <= 3 else None
             if name and block.getparent() is not None:
                 credits.append(name)
-                _remove(block)
+                block.drop_tree()
         return lead, credits
 
 
