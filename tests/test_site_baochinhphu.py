@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import subprocess
 import unicodedata
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,9 +19,8 @@ from sqlalchemy import select
 
 from crawler.sites import get_site, site_for_url
 from crawler.storage import ArticleRow
-from scheduler.sitecopy import serving
 
-from .conftest import REPO, Install
+from .conftest import REPO, Install, crawl_site_copy
 
 ROOT = REPO / "tests" / "sites" / "baochinhphu"
 SITE_ROOT = ROOT / "site"
@@ -209,14 +207,8 @@ def test_an_entity_encoded_page_without_its_known_design_still_reads_clean() -> 
 # --- crawl → database → feeds ---------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Install, subprocess.CompletedProcess[str]]]:
-    root = tmp_path_factory.mktemp("baochinhphu") / "install"
-    root.mkdir()
-    install = Install(root)
-    with serving(SITE_ROOT) as mirror:
-        result = install.run("crawl", "baochinhphu", "--mirror", mirror)
-    assert result.returncode == 0, result.stdout + result.stderr
-    yield install, result
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Install, subprocess.CompletedProcess[str]]:
+    return crawl_site_copy("baochinhphu", SITE_ROOT, tmp_path_factory)
 
 
 def test_a_crawl_of_the_copy_stores_every_article_with_every_field(crawled) -> None:

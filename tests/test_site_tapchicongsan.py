@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 import unicodedata
-from collections.abc import Iterator
 from datetime import datetime
 from urllib.parse import unquote, urlsplit
 
@@ -23,9 +22,8 @@ from crawler.sites import get_site, site_for_url
 from crawler.sites.tapchicongsan import credit_name
 from crawler.storage import ArticleRow
 from crawler.urls import article_key
-from scheduler.sitecopy import serving
 
-from .conftest import REPO, Install
+from .conftest import REPO, Install, crawl_site_copy
 
 ROOT = REPO / "tests" / "sites" / "tapchicongsan"
 SITE_ROOT = ROOT / "site"
@@ -178,14 +176,8 @@ def test_a_credit_above_the_lead_is_found_as_well_as_one_below_the_text() -> Non
 # --- crawl → database → feeds ---------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Install, subprocess.CompletedProcess[str]]]:
-    root = tmp_path_factory.mktemp("tapchicongsan") / "install"
-    root.mkdir()
-    install = Install(root)
-    with serving(SITE_ROOT) as mirror:
-        result = install.run("crawl", "tapchicongsan", "--mirror", mirror)
-    assert result.returncode == 0, result.stdout + result.stderr
-    yield install, result
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Install, subprocess.CompletedProcess[str]]:
+    return crawl_site_copy("tapchicongsan", SITE_ROOT, tmp_path_factory)
 
 
 def test_a_crawl_of_the_copy_stores_every_article_with_every_field(crawled) -> None:
