@@ -73,7 +73,7 @@ def dotnet(text):
 
 def razor(text):
     """ASP.NET Core's encoder as the real body uses it: everything outside ASCII as ``&#xHEX;``."""
-    out = html.escape(text, quote=True).replace("&#x27;", "&#x27;")
+    out = html.escape(text, quote=True)  # quotes as &#x27;, as the real page has them
     return "".join(f"&#x{ord(c):X};" if ord(c) > 127 else c for c in out)
 
 
