@@ -31,6 +31,8 @@ from .base import Layout, Listing, Site, utf8_page
 
 #: ``TCCS - `` / ``TCCS – ``: the journal's tag at the start of a lead
 LEAD_PREFIX = re.compile(r"^\s*TCCS\s*[-–—]\s*")
+#: what ``og:title`` and ``<title>`` add to an article's title
+TITLE_SUFFIX = re.compile(r"\s*[-–|]\s*Tạp chí Cộng sản\s*$")
 #: Liferay's page parameter of an asset-publisher portlet: ``_101_INSTANCE_YqSB2JpnYto9_cur=2``
 PAGE_PARAM = re.compile(r"[?&]_101_INSTANCE_[A-Za-z0-9]+_cur=(\d+)")
 #: academic, professional and military titles a credit may open with, in their usual spelling
@@ -96,6 +98,8 @@ class TapchicongsanSite(Site):
         doc = layered.parse_html(utf8_page(html))  # Liferay writes ``content`` before ``http-equiv``
         lead, credits = self._prepare(doc)
         article = layered.extract(url, lxml_html.tostring(doc, encoding="unicode"), self)
+        if article.title and article.layers.get("title") != f"site:{LAYOUT.name}":
+            article.title = TITLE_SUFFIX.sub("", article.title)
         if lead:
             article.summary = lead
             article.layers["summary"] = f"site:{LAYOUT.name}"
