@@ -131,15 +131,3 @@ def crawled(site_copy: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[I
     result = inst.run("crawl", "dangcongsan", "--mirror", site_copy)
     assert result.returncode == 0, result.stderr
     return inst, result
-
-
-def crawl_site_copy(name: str, root: Path,
-                    tmp_path_factory: pytest.TempPathFactory) -> tuple[Install, subprocess.CompletedProcess[str]]:
-    """A fresh install that has crawled the saved copy of site ``name`` (folder ``root``) on loopback."""
-    install_root = tmp_path_factory.mktemp(name) / "install"
-    install_root.mkdir()
-    install = Install(install_root)
-    with serving(root) as mirror:
-        result = install.run("crawl", name, "--mirror", mirror)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return install, result

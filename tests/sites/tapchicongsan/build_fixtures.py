@@ -233,7 +233,7 @@ def main():
         others = [o for o in articles if o is not a][n % 3: n % 3 + 3]
         text, want = article_page(a, others)
         write(file_of(a["url"]), text)
-        (EXP / f"row{a['row']:02d}.json").write_text(json.dumps(want, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        (EXP / f"{a['row']:02d}.json").write_text(json.dumps(want, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     for category, portlet in (("chinh-tri-xay-dung-dang", CHINH_TRI_PORTLET),
                               ("dau-tranh-phan-bac-cac-luan-dieu-sai-trai-thu-dich", PORTLET)):
         items = [a for a in articles if ARTICLES[a["row"]][0] == category]
