@@ -53,7 +53,7 @@ ZONE_OF = {
     "10226082217092791": "chi-dao-quyet-dinh-cua-chinh-phu-thu-tuong-chinh-phu",
     "102260822194839721": "chinh-tri",
     "102260822200700237": "xa-hoi",
-    "102260822162722258": "xa-hoi",
+    "102260822190014071": "xa-hoi",
 }
 #: right-aligned bylines of generated pages: real baochinhphu bylines, placeholders here (README)
 BYLINES = [("Phương Nhi", ["Phương Nhi"]), None, ("Đỗ Hương (thực hiện)", ["Đỗ Hương"])]
