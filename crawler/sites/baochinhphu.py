@@ -174,6 +174,7 @@ SITE = BaochinhphuSite(
     default_categories=("chi-dao-quyet-dinh-cua-chinh-phu-thu-tuong-chinh-phu", "kinh-te"),
     # one path segment: ``/print/<slug>-<id>.htm`` is the same article again, ``/chu-de/…`` a topic
     article_path=re.compile(r"^/[^/?#]+-(?P<id>102\d{6,15})\.htm$"),
+    # pages 2… of a zone: the AJAX timeline the zone page's own script reads, by zone id, not slug
     category_page="timelinelist/{zone}/{page}.htm",
     layouts=(LAYOUT,),
     listing_links=("a.box-stream-link-title", "a.box-link-title", "a.box-category-link-title"),
