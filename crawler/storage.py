@@ -371,3 +371,33 @@ class Storage:
         if changed is not None and changed.tzinfo is None:
             changed = changed.replace(tzinfo=timezone.utc)
         return int(top), changed
+
+    # --- listing coverage: how deep a completed crawl read each category --------------------
+
+    def first_seen(self, keys: Iterable[str]) -> dict[str, datetime]:
+        """When each stored key was first stored; keys not stored are absent."""
+        keys = list(keys)
+        if not keys:
+            return {}
+        query = select(ArticleRow.key, ArticleRow.first_seen).where(ArticleRow.key.in_(keys))
+        with self.engine.connect() as conn:
+            return {key: seen for key, seen in conn.execute(query)}
+
+    def listing_coverage(self, site: str, category: str,
+                         depth: int) -> tuple[datetime, dict[str, Any]] | None:
+        """The newest successful run that read ``category`` of ``site`` to its end or at least
+        ``depth`` listing pages deep without losing an article: ``(its end, its walk)``.
+
+        Every article listed there when that run ended is stored, so an article stored no
+        later than that end is one a crawl may stop at; one stored since, by a crawl that
+        was killed or cut short, is not (issue 12: interrupted crawls lost articles).
+        """
+        query = (select(CrawlRun.finished, CrawlRun.detail)
+                 .where(CrawlRun.site == site, CrawlRun.outcome == "ok")
+                 .order_by(CrawlRun.finished.desc(), CrawlRun.id.desc()).limit(200))
+        with Session(self.engine) as session:
+            for finished, detail in session.execute(query):
+                walk = ((detail or {}).get("coverage") or {}).get(category)
+                if walk and (walk.get("bottom") or int(walk.get("depth", 0)) >= depth):
+                    return finished, walk
+        return None

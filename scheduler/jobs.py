@@ -139,13 +139,15 @@ def crawl(config: Config, sites: list[str], *, mirror: str | None = None, refres
         for name, crawler in crawlers.items():
             assert crawler.stats is not None
             result = _result(name, crawler.stats.get_stats(), started)
+            detail: dict[str, Any] = {"error_kinds": result.error_kinds, "reason": result.reason}
+            if result.outcome == "ok" and not result.errors:
+                # nothing was lost on the way: later crawls may stop where this one read
+                detail["coverage"] = getattr(crawler.spider, "walks", {})
             storage.record_run(
                 site=name, started=result.started, finished=result.finished,
                 outcome=result.outcome, pages=result.pages, new=result.new,
                 updated=result.updated, unchanged=result.unchanged, rejected=result.rejected,
-                fallback=result.fallback,
-                errors=result.errors, detail={"error_kinds": result.error_kinds,
-                                              "reason": result.reason},
+                fallback=result.fallback, errors=result.errors, detail=detail,
             )
             results.append(result)
     storage.close()

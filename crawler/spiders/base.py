@@ -1,14 +1,17 @@
 """The spider every site shares: listings in, article pages out, extraction delegated.
 
 Listing pages are always fetched again; article pages already stored are skipped,
-and a category stops paginating at the first listing page that holds only known
-articles — so a scheduled crawl costs a few listing pages when nothing is new.
+and a category stops paginating at the first listing page that holds only articles a
+completed crawl had already covered — so a scheduled crawl costs a few listing pages
+when nothing is new, and a crawl that was killed or cut short hides nothing: what it
+stored does not count as covered until a crawl has read past it (``walks``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from typing import Any, ClassVar
 
 import scrapy
@@ -41,6 +44,9 @@ class SiteSpider(scrapy.Spider):
         self.max_pages = int(max_pages) if max_pages else None
         self.refresh = refresh in (True, "1", "true", "yes")
         self.allowed_domains = list(self.site.hosts)
+        #: category → how this crawl's walk of its listing ended (``depth``, ``bottom``)
+        self.walks: dict[str, dict[str, Any]] = {}
+        self._coverage: dict[str, tuple[datetime, dict[str, Any]] | None] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -76,15 +82,28 @@ class SiteSpider(scrapy.Spider):
         self._stat("pages/listing")
         listing = self.site.listing(response.url, response.text, category=category, page=page)
         keys = {url: article_key(self.site, url) for url in listing.article_urls}
-        known = set() if self.refresh else self.storage.known_keys(keys.values())
+        stored = {} if self.refresh else self.storage.first_seen(keys.values())
         for url in listing.article_urls:
-            if keys[url] in known:
+            if keys[url] in stored:
                 self._stat("articles/skipped_known")
                 continue
             yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error)
-        all_known = bool(keys) and all(key in known for key in keys.values())
-        if listing.next_page and page < (self.max_pages or 1) and not all_known:
+        if category is None:
+            return
+        covered = self._covered(category)
+        if covered and keys and all(k in stored and stored[k] <= covered[0] for k in keys.values()):
+            self.walks[category] = covered[1]  # below here, that crawl's walk still holds
+        elif listing.next_page and page < (self.max_pages or 1):
             yield self._listing_request(listing.next_page, category, page + 1)
+        else:
+            self.walks[category] = {"depth": page, "bottom": listing.next_page is None}
+
+    def _covered(self, category: str) -> tuple[datetime, dict[str, Any]] | None:
+        """The completed crawl this one may trust for ``category`` (see Storage.listing_coverage)."""
+        if category not in self._coverage:
+            self._coverage[category] = self.storage.listing_coverage(
+                self.site.name, category, self.max_pages or 1)
+        return self._coverage[category]
 
     def parse_article(self, response: Response) -> Iterator[Article]:
         self._stat("pages/article")
