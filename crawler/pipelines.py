@@ -2,6 +2,8 @@
 
 An article without URL, title or publish date is dropped with its reason, counted
 in the crawl stats and kept in the ``rejections`` table; nothing is ever stored half.
+A database that cannot be written (a full disk, a read-only file) stops the crawl at
+the first failure: one log line, the spider closed as ``store-failed``, the run failed.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro
+from sqlalchemy.exc import SQLAlchemyError
 
 from .extraction.layered import GENERIC
 from .extraction.text import clean_text, nfc
@@ -25,6 +29,10 @@ from .urls import article_key, canonical_url
 logger = logging.getLogger(__name__)
 
 STATS_PREFIX = "partyfeed"
+#: the crawl's finish reason when the database refused a write
+STORE_FAILED = "store-failed"
+#: stats key holding the database's one-line complaint
+STORE_ERROR = f"{STATS_PREFIX}/store_error"
 
 
 class Rejected(DropItem):
@@ -84,9 +92,15 @@ class StorePipeline:
         return cls(crawler)
 
     def process_item(self, item: Article) -> Article:
-        key = article_key(site_for_url(item.url), item.url)
-        outcome = self.storage.upsert(key, item)
         assert self.crawler.stats is not None
+        if self.crawler.stats.get_value(STORE_ERROR):
+            raise StoreFailed()  # items already in flight when the first write failed
+        key = article_key(site_for_url(item.url), item.url)
+        try:
+            outcome = self.storage.upsert(key, item)
+        except SQLAlchemyError as exc:
+            store_failed(self.crawler, exc)
+            raise StoreFailed() from None
         self.crawler.stats.inc_value(f"{STATS_PREFIX}/articles/{outcome}")
         if GENERIC in (item.layers.get("title"), item.layers.get("published")):
             # neither the site's selectors nor the page's metadata gave title and date: the
@@ -98,6 +112,8 @@ class StorePipeline:
 
     def item_dropped(self, item: object, response: Response | None, exception: BaseException,
                      spider: object = None) -> None:
+        if isinstance(exception, StoreFailed):
+            return  # not the page's fault, and the database would refuse the record too
         reason = getattr(exception, "reason", "dropped")
         url = getattr(item, "url", None) or (response.url if response is not None else "?")
         site = str(getattr(item, "site", None) or getattr(spider, "name", "?"))
@@ -113,7 +129,38 @@ def record_rejection(crawler: Crawler, storage: Storage, site: str, url: str, re
     assert crawler.stats is not None
     crawler.stats.inc_value(f"{STATS_PREFIX}/articles/rejected")
     crawler.stats.inc_value(f"{STATS_PREFIX}/rejected/{reason}")
-    storage.record_rejection(site, url, detail or reason)
+    try:
+        storage.record_rejection(site, url, detail or reason)
+    except SQLAlchemyError as exc:
+        store_failed(crawler, exc)
+
+
+class StoreFailed(DropItem):
+    """The database refused the write; the crawl is being stopped (see :func:`store_failed`)."""
+
+    def __init__(self) -> None:
+        super().__init__("not stored: the database refused writes")
+
+
+def database_error(exc: SQLAlchemyError) -> str:
+    """The driver's own words (``database or disk is full``), without SQL or parameters."""
+    original = getattr(exc, "orig", None) or exc
+    return str(original).splitlines()[0] if str(original) else type(original).__name__
+
+
+def store_failed(crawler: Crawler, exc: SQLAlchemyError) -> None:
+    """First refused write: say it once and close the spider; later ones stay silent.
+
+    Going on would log one traceback per article and end ``ok — 0 new``, telling status
+    and ``/healthz`` that all is well while nothing is kept.
+    """
+    assert crawler.stats is not None and crawler.engine is not None
+    if crawler.stats.get_value(STORE_ERROR):
+        return
+    message = database_error(exc)
+    crawler.stats.set_value(STORE_ERROR, message)
+    logger.error("cannot write to the database: %s; stopping the crawl", message)
+    deferred_from_coro(crawler.engine.close_spider_async(reason=STORE_FAILED))
 
 
 

@@ -16,10 +16,11 @@ from typing import Any, Callable
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.config import Config
 from crawler.logformatter import quiet_expected_errors
-from crawler.pipelines import STATS_PREFIX
+from crawler.pipelines import STATS_PREFIX, STORE_ERROR, database_error
 from crawler.sites import all_sites, get_site
 from crawler.storage import Storage, utcnow
 from feeds.build import build_feeds
@@ -97,6 +98,9 @@ def _result(site: str, stats: dict[str, Any], started: datetime) -> CrawlResult:
         result.outcome = "failed"
         result.reason = "unreachable: " + str(stats.get(f"{STATS_PREFIX}/last_error")
                                               or "no page could be fetched")
+    elif stats.get(STORE_ERROR):
+        result.outcome = "failed"
+        result.reason = f"cannot store articles: {stats[STORE_ERROR]}"
     elif finish != "finished":
         result.outcome = "failed"
         result.reason = f"stopped before the end ({finish})"
@@ -143,12 +147,17 @@ def crawl(config: Config, sites: list[str], *, mirror: str | None = None, refres
             if result.outcome == "ok" and not result.errors:
                 # nothing was lost on the way: later crawls may stop where this one read
                 detail["coverage"] = getattr(crawler.spider, "walks", {})
-            storage.record_run(
-                site=name, started=result.started, finished=result.finished,
-                outcome=result.outcome, pages=result.pages, new=result.new,
-                updated=result.updated, unchanged=result.unchanged, rejected=result.rejected,
-                fallback=result.fallback, errors=result.errors, detail=detail,
-            )
+            try:
+                storage.record_run(
+                    site=name, started=result.started, finished=result.finished,
+                    outcome=result.outcome, pages=result.pages, new=result.new,
+                    updated=result.updated, unchanged=result.unchanged, rejected=result.rejected,
+                    fallback=result.fallback, errors=result.errors, detail=detail,
+                )
+            except SQLAlchemyError as exc:
+                result.outcome = "failed"
+                result.reason = "; ".join(filter(None, [
+                    result.reason, f"the run could not be recorded: {database_error(exc)}"]))
             results.append(result)
     storage.close()
     return results

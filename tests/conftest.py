@@ -6,6 +6,7 @@ their own data folder, database and feeds folder, the way a user or cron runs th
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import queue
@@ -131,3 +132,40 @@ def crawled(site_copy: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[I
     result = inst.run("crawl", "dangcongsan", "--mirror", site_copy)
     assert result.returncode == 0, result.stderr
     return inst, result
+
+
+@dataclass
+class SmallDisk:
+    """A real, tiny filesystem (tmpfs) that a test can fill up."""
+
+    path: Path
+
+    def fill(self, leave: int = 0) -> None:
+        """Fill the filesystem, then give back ``leave`` bytes."""
+        fd = os.open(self.path / "filler", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        size = 0
+        try:
+            while True:
+                size += os.write(fd, b"\0" * 65536)
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC, exc
+        os.ftruncate(fd, max(0, size - leave))
+        os.close(fd)
+
+    def free(self) -> None:
+        (self.path / "filler").unlink()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
+    """A 4 MiB tmpfs mounted for the test (needs root, as in CI; skipped otherwise)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield SmallDisk(mount)
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
