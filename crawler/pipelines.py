@@ -1,4 +1,4 @@
-"""Item pipelines: validate → normalise → store.
+"""Item pipelines: validate → normalise → limit → store.
 
 An article without URL, title or publish date is dropped with its reason, counted
 in the crawl stats and kept in the ``rejections`` table; nothing is ever stored half.
@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .extraction.layered import GENERIC
 from .extraction.text import clean_text, nfc
 from .items import Article, Image
+from .limits import MAX_CHARS, MAX_ITEMS, cut_html, cut_text
 from .sites import site_for_url
 from .storage import Storage
 from .urls import article_key, canonical_url
@@ -78,6 +79,52 @@ class NormalisePipeline:
             published=item.published.astimezone(UTC) if item.published else None,
             updated=item.updated.astimezone(UTC) if item.updated else None,
         )
+
+
+class LimitPipeline:
+    """Cuts fields longer than :mod:`crawler.limits` allows; each cut is logged and counted
+    (``partyfeed/truncated``), so a 100 KB headline is neither published nor silently lost."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LimitPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Article) -> Article:
+        cuts: list[str] = []
+
+        def limit(field: str, value: str, html: bool = False) -> str:
+            if len(value) <= MAX_CHARS[field]:
+                return value
+            cuts.append(f"{field} ({len(value):,} characters)")
+            return (cut_html if html else cut_text)(value, MAX_CHARS[field])
+
+        def first(field: str, values: list[str]) -> list[str]:
+            if len(values) > MAX_ITEMS:
+                cuts.append(f"{field} ({len(values):,})")
+            return values[:MAX_ITEMS]
+
+        limited = replace(
+            item,
+            title=limit("title", item.title or ""),
+            summary=limit("summary", item.summary) if item.summary else item.summary,
+            category=limit("category", item.category) if item.category else item.category,
+            authors=[limit("author", a) for a in first("authors", item.authors)],
+            tags=[limit("tag", t) for t in first("tags", item.tags)],
+            images=[Image(url=i.url, caption=limit("caption", i.caption) if i.caption else None)
+                    for i in item.images[:MAX_ITEMS]],
+            body_html=limit("body_html", item.body_html, html=True),
+            body_text=limit("body_text", item.body_text),
+        )
+        if len(item.images) > MAX_ITEMS:
+            cuts.append(f"images ({len(item.images):,})")
+        if cuts:
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value(f"{STATS_PREFIX}/truncated")
+            logger.warning("cut to size %s: %s", item.url, ", ".join(cuts))
+        return limited
 
 
 class StorePipeline:

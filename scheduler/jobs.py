@@ -42,6 +42,8 @@ class CrawlResult:
     rejected: int = 0
     fallback: int = 0
     errors: int = 0
+    #: stored articles with a field cut to size (crawler.limits)
+    truncated: int = 0
     error_kinds: dict[str, int] = field(default_factory=dict)
     reason: str | None = None
 
@@ -53,6 +55,8 @@ class CrawlResult:
         line = (f"{self.site}: {self.outcome} — {self.pages} pages, {self.new} new, "
                 f"{self.updated} updated, {self.unchanged} unchanged, {self.rejected} rejected, "
                 f"{self.fallback} by the generic layer, {self.errors} errors, {self.seconds:.1f}s")
+        if self.truncated:
+            line += f" ({self.truncated} cut to size)"
         return f"{line}\n  {self.reason}" if self.reason and self.outcome != "ok" else line
 
 
@@ -88,7 +92,7 @@ def _result(site: str, stats: dict[str, Any], started: datetime) -> CrawlResult:
         pages=int(stats.get("downloader/response_count", 0)),
         new=stat("articles/new"), updated=stat("articles/updated"),
         unchanged=stat("articles/unchanged"), rejected=stat("articles/rejected"),
-        fallback=stat("articles/fallback"),
+        fallback=stat("articles/fallback"), truncated=stat("truncated"),
         errors=sum(kinds.values()), error_kinds=kinds,
     )
     ok_pages = sum(int(v) for k, v in stats.items()
@@ -143,7 +147,8 @@ def crawl(config: Config, sites: list[str], *, mirror: str | None = None, refres
         for name, crawler in crawlers.items():
             assert crawler.stats is not None
             result = _result(name, crawler.stats.get_stats(), started)
-            detail: dict[str, Any] = {"error_kinds": result.error_kinds, "reason": result.reason}
+            detail: dict[str, Any] = {"error_kinds": result.error_kinds, "reason": result.reason,
+                                      "truncated": result.truncated}
             if result.outcome == "ok" and not result.errors:
                 # nothing was lost on the way: later crawls may stop where this one read
                 detail["coverage"] = getattr(crawler.spider, "walks", {})

@@ -15,13 +15,16 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from crawler.storage import Storage
-from scheduler.sitecopy import serving
+from scheduler.sitecopy import FolderHandler, base_url, serving
 
 REPO = Path(__file__).resolve().parent.parent
 DCS = REPO / "tests" / "sites" / "dangcongsan"
@@ -169,3 +172,55 @@ def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
         yield SmallDisk(mount)
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the hostile copy answers for one path instead of the saved file."""
+
+    status: int = 200
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+
+class _HostileHandler(FolderHandler):
+    def __init__(self, *args: object, answers: dict[str, Answer], seen: list[str],
+                 **kwargs: object) -> None:
+        self.answers = answers
+        self.seen = seen
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.seen.append(self.path)
+        answer = self.answers.get(self.path)
+        if answer is None:
+            return super().do_GET()
+        self.send_response(answer.status)
+        headers = dict(answer.headers)
+        headers.setdefault("Content-Type", "text/html; charset=utf-8")
+        headers.setdefault("Content-Length", str(len(answer.body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        try:
+            self.wfile.write(answer.body)
+        except OSError:  # the crawler hung up on a page it will not read
+            pass
+
+
+@contextmanager
+def hostile_copy(answers: dict[str, Answer], root: Path = SITE_ROOT) -> Iterator[tuple[str, list[str]]]:
+    """The saved copy on loopback, except that ``answers`` (URL path → Answer) override it.
+
+    Yields the base URL and the list of request paths the server saw, in order.
+    """
+    seen: list[str] = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(
+        _HostileHandler, root=root.resolve(), answers=answers, seen=seen))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield base_url(server), seen
+    finally:
+        server.shutdown()
+        server.server_close()

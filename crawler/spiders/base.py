@@ -16,11 +16,14 @@ from typing import Any, ClassVar
 
 import scrapy
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
+from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
 from ..extraction.layered import ExtractionError
 from ..items import Article
+from ..limits import MAX_PAGE_BYTES
 from ..middlewares import MIRROR_OF
 from ..pipelines import STATS_PREFIX, record_rejection
 from ..sites import Site
@@ -124,8 +127,18 @@ class SiteSpider(scrapy.Spider):
                              "extractor-error", "extractor raised; see the log")
 
     def on_error(self, failure: Failure) -> None:
-        """Expected network failures: one log line, counted by kind, no traceback."""
+        """Expected network failures: one log line, counted by kind, no traceback.
+
+        A page over ``DOWNLOAD_MAXSIZE`` (on the wire, or once decompressed: a gzip bomb)
+        is no network failure but a page we will not read: rejected as ``too-large``.
+        """
         kind = failure.type.__name__ if failure.type else "Error"
+        if _too_large(failure):
+            url = failure.request.meta.get(MIRROR_OF, failure.request.url)
+            logger.warning("rejected %s: larger than %d bytes", url, MAX_PAGE_BYTES)
+            record_rejection(self.crawler, self.storage, self.site.name, url, "too-large",
+                             f"too-large: {failure.getErrorMessage()}")
+            return
         response = getattr(failure.value, "response", None)
         if response is not None:
             kind = f"http_{response.status}"
@@ -135,3 +148,11 @@ class SiteSpider(scrapy.Spider):
         message = f"{kind}: {failure.getErrorMessage()}" if response is None else kind
         self._stat("last_error", f"{message} ({url})")
         logger.warning("failed %s: %s", url, message)
+
+
+def _too_large(failure: Failure) -> bool:
+    """Scrapy refuses an oversized body with a cancelled download (HTTP handler) or an
+    ignored request (decompression); both name the limit in their message."""
+    message = failure.getErrorMessage()
+    return bool(failure.check(DownloadCancelledError, CancelledError) and "max size" in message
+                or failure.check(IgnoreRequest) and "DOWNLOAD_MAXSIZE" in message)

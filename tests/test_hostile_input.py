@@ -1,0 +1,129 @@
+"""Hostile pages never freeze the feeds, blow up memory or pass as another site's articles.
+
+Each test serves the saved copy on loopback with a few pages replaced by what a
+broken or hostile server sends: a 20 MB article, a 100 KB headline, a gzip bomb,
+redirects off the copy.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from datetime import datetime, timezone
+
+import feedparser
+from sqlalchemy import select
+
+from crawler.items import Article
+from crawler.limits import MAX_CHARS, MAX_PAGE_BYTES
+from crawler.storage import ArticleRow, Rejection
+
+from .conftest import SITE_ROOT, Answer, Install, expected_articles, hostile_copy
+
+ARTICLES = {a["url"]: a for a in expected_articles()}
+HUGE_PAGE = "/tu-tuong-van-hoa/khai-hoi-cho-tinh-thac-luoi-659854.html"
+LONG_TITLE = "/tu-tuong-van-hoa/dem-tho-ban-hoa-am-dat-nuoc-ton-vinh-di-san-thi-ca-dan-toc-660026.html"
+LONG_BODY = "/tu-tuong-van-hoa/doc-thu-tha-song-de-tim-ve-cach-song-an-yen-659943.html"
+BOMB = "/tu-tuong-van-hoa/khai-hoi-den-tran-hao-khi-dong-a-tieng-vong-ngan-nam-659942.html"
+
+
+def _url(path: str) -> str:
+    return f"https://dangcongsan.vn{path}"
+
+
+def _page(path: str) -> str:
+    return (SITE_ROOT / path.lstrip("/")).read_text(encoding="utf-8")
+
+
+def _words(chars: int) -> str:
+    """Vietnamese prose of about ``chars`` characters."""
+    sentence = "Đảng bộ tỉnh lãnh đạo thực hiện thắng lợi nhiệm vụ phát triển kinh tế xã hội. "
+    return sentence * (chars // len(sentence) + 1)
+
+
+def _padded(path: str, marker: str, text: str) -> bytes:
+    """The saved page with ``text`` inserted right after ``marker``."""
+    page = _page(path)
+    assert marker in page
+    return page.replace(marker, marker + text, 1).encode()
+
+
+def _gzip_bomb(size: int) -> bytes:
+    """``size`` bytes of HTML-looking filler, gzipped: about a thousandth on the wire."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    chunk = b"<p>" + b" " * (1024 * 1024 - 3)
+    parts = [compressor.compress(chunk) for _ in range(size // len(chunk))]
+    return b"".join(parts) + compressor.flush()
+
+
+def _rows(install: Install) -> dict[str, ArticleRow]:
+    with install.storage().engine.connect() as conn:
+        return {row.url: row for row in conn.execute(select(ArticleRow))}
+
+
+def _rejections(install: Install) -> dict[str, str]:
+    with install.storage().engine.connect() as conn:
+        return {row.url: row.reason for row in conn.execute(select(Rejection))}
+
+
+def test_oversized_pages_and_fields_are_cut_or_refused_and_feeds_keep_flowing(
+        install: Install) -> None:
+    bomb = _gzip_bomb(64 * 1024 * 1024)
+    answers = {
+        HUGE_PAGE: Answer(body=_padded(HUGE_PAGE, '<div class="post-content">',
+                                       f"<p>{_words(20_000_000)}</p>")),
+        LONG_TITLE: Answer(body=_padded(LONG_TITLE, '<h1 class="post-title">', _words(100_000))),
+        LONG_BODY: Answer(body=_padded(LONG_BODY, '<div class="post-content">',
+                                       f"<p>{_words(3_000_000)}</p>")),
+        BOMB: Answer(headers=(("Content-Encoding", "gzip"),), body=bomb),
+    }
+    assert len(bomb) < MAX_PAGE_BYTES < 64 * 1024 * 1024
+    with hostile_copy(answers) as (mirror, _):
+        result = install.run("crawl", "dangcongsan", "--mirror", mirror)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"{len(ARTICLES) - 2} new" in result.stdout and "2 rejected" in result.stdout
+    assert "(2 cut to size)" in result.stdout, result.stdout
+
+    # the 20 MB page and the bomb are refused for what they are
+    rejected = _rejections(install)
+    assert rejected[_url(HUGE_PAGE)].startswith("too-large")
+    assert rejected[_url(BOMB)].startswith("too-large")
+
+    rows = _rows(install)
+    title = rows[_url(LONG_TITLE)].title
+    assert len(title) <= MAX_CHARS["title"] and title.endswith("…")
+    assert title.startswith("Đảng bộ tỉnh lãnh đạo")  # the padding came first
+    long_body = rows[_url(LONG_BODY)]
+    assert len(long_body.body_text) <= MAX_CHARS["body_text"]
+    assert len(long_body.body_html) <= MAX_CHARS["body_html"] + 10
+    assert long_body.body_text.startswith("Đảng bộ tỉnh lãnh đạo")
+
+    for name in ("dangcongsan.atom", "dangcongsan.rss", "all.atom"):
+        feed = feedparser.parse((install.feeds_dir / name).read_bytes())
+        assert not feed.bozo, (name, feed.get("bozo_exception"))
+        assert len(feed.entries) == len(ARTICLES) - 2
+        assert max(len(e.title) for e in feed.entries) <= MAX_CHARS["title"]
+
+
+def test_an_oversized_row_already_stored_never_breaks_a_feed_build(install: Install) -> None:
+    """Stored before the limits existed: a 20 MB body and a 100 KB title."""
+    storage = install.storage()
+    try:
+        storage.upsert("dangcongsan:1", Article(
+            url="https://dangcongsan.vn/thoi-su/bai-rat-dai-100001.html", site="dangcongsan",
+            title=_words(100_000), published=datetime(2026, 1, 1, tzinfo=timezone.utc),
+            body_html="<p>" + _words(20_000_000) + "</p>", body_text=_words(20_000_000),
+            article_id="100001", category_slug="thoi-su"))
+    finally:
+        storage.close()
+    result = install.run("feeds")
+    assert result.returncode == 0, result.stderr
+    for name in ("dangcongsan.atom", "dangcongsan.rss", "all.atom"):
+        data = (install.feeds_dir / name).read_bytes()
+        assert len(data) < 3 * MAX_CHARS["body_html"], name
+        feed = feedparser.parse(data)
+        assert not feed.bozo, (name, feed.get("bozo_exception"))
+        assert len(feed.entries) == 1 and len(feed.entries[0].title) <= MAX_CHARS["title"]
+    items = json.loads((install.feeds_dir / "dangcongsan.json").read_bytes())["items"]
+    assert len(items) == 1 and len(items[0]["title"]) <= MAX_CHARS["title"]
