@@ -4,6 +4,11 @@ With ``PARTYFEED_MIRROR=http://127.0.0.1:8000`` a request for
 ``https://dangcongsan.vn/thoi-su/p/2`` is fetched from ``http://127.0.0.1:8000/thoi-su/p/2``
 and the response handed to the spider under the original URL, so links resolve,
 ids and dedupe keys are the real ones, and nothing in the pipeline knows.
+
+Every request of a mirrored crawl goes to the copy, redirects included: a redirect
+to the site's own hosts is fetched from the copy as well, and one to any other host
+is refused (:class:`OffMirror`) — otherwise a copy could make the crawler fetch the
+live site, or publish another host's page as the site's article.
 """
 
 from __future__ import annotations
@@ -13,10 +18,14 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 
 MIRROR_OF = "partyfeed_mirror_of"
+
+
+class OffMirror(IgnoreRequest):
+    """A mirrored crawl was sent (by a link or a redirect) to a host that is not the site's."""
 
 
 class MirrorMiddleware:
@@ -39,11 +48,13 @@ class MirrorMiddleware:
         return site.hosts if site is not None else ()
 
     def process_request(self, request: Request) -> Request | None:
-        if MIRROR_OF in request.meta:
-            return None
         parts = urlsplit(request.url)
+        if MIRROR_OF in request.meta and (parts.scheme, parts.netloc) == (
+                self.mirror.scheme, self.mirror.netloc):
+            return None  # rewritten already; a redirect keeps the meta but not the URL
         if (parts.hostname or "").lower() not in self._hosts():
-            return None
+            raise OffMirror(f"not a page of the site, and --mirror fetches only from the copy: "
+                            f"{request.url}")
         local = urlunsplit((self.mirror.scheme, self.mirror.netloc,
                             self.mirror.path.rstrip("/") + parts.path, parts.query, ""))
         # robots.txt was judged for the real URL already; the copy is on loopback

@@ -12,7 +12,7 @@ import logging
 from dataclasses import replace
 from datetime import UTC
 
-from scrapy import signals
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.http import Response
@@ -50,6 +50,9 @@ class ValidatePipeline:
             raise Rejected("not-an-article", type(item).__name__)
         if not item.url:
             raise Rejected("missing-url")
+        owner = site_for_url(item.url)
+        if owner is None or owner.name != item.site:
+            raise Rejected("off-site", item.url)  # a redirect took the page off the site's hosts
         if not item.title:
             raise Rejected("missing-title", item.url)
         if item.published is None:
@@ -132,6 +135,7 @@ class StorePipeline:
         self.crawler = crawler
         self.storage = Storage(crawler.settings["PARTYFEED_DB"])
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(self.request_scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -165,6 +169,18 @@ class StorePipeline:
         url = getattr(item, "url", None) or (response.url if response is not None else "?")
         site = str(getattr(item, "site", None) or getattr(spider, "name", "?"))
         record_rejection(self.crawler, self.storage, site, url, reason, str(exception))
+
+    def request_scheduled(self, request: Request, spider: object = None) -> None:
+        """Scrapy's offsite middleware drops a redirect to another host as it is scheduled,
+        silently (no errback, no signal): a listed article that moved off the site is still
+        a rejection to report.  (With ``--mirror`` such a redirect is refused, and rejected,
+        by :class:`~crawler.middlewares.MirrorMiddleware` instead.)"""
+        origin = (request.meta.get("redirect_urls") or [None])[0]
+        site = site_for_url(origin) if origin else None
+        if (site is not None and not site.owns(request.url) and not request.dont_filter
+                and not request.meta.get("allow_offsite")):
+            record_rejection(self.crawler, self.storage, site.name, origin, "off-site",
+                             f"off-site: redirected to {request.url}")
 
     def spider_closed(self) -> None:
         self.storage.close()

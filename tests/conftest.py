@@ -11,14 +11,16 @@ import json
 import os
 import queue
 import shutil
+import ssl
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from functools import partial
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -208,6 +210,12 @@ class _HostileHandler(FolderHandler):
             pass
 
 
+def copy_handler(answers: dict[str, Answer], seen: list[str],
+                 root: Path = SITE_ROOT) -> Callable[..., object]:
+    """The request handler of :func:`hostile_copy`, to serve one host of a fake web."""
+    return partial(_HostileHandler, root=root.resolve(), answers=answers, seen=seen)
+
+
 @contextmanager
 def hostile_copy(answers: dict[str, Answer], root: Path = SITE_ROOT) -> Iterator[tuple[str, list[str]]]:
     """The saved copy on loopback, except that ``answers`` (URL path → Answer) override it.
@@ -215,12 +223,76 @@ def hostile_copy(answers: dict[str, Answer], root: Path = SITE_ROOT) -> Iterator
     Yields the base URL and the list of request paths the server saw, in order.
     """
     seen: list[str] = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(
-        _HostileHandler, root=root.resolve(), answers=answers, seen=seen))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), copy_handler(answers, seen, root))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield base_url(server), seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _self_signed(directory: Path, host: str) -> ssl.SSLContext:
+    """A TLS server context with a throwaway certificate (Scrapy, like a browser behind an
+    intercepting proxy, is not told to verify it: its default context does not)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (directory / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(directory / "cert.pem", directory / "key.pem")
+    return context
+
+
+class _Proxy(BaseHTTPRequestHandler):
+    """An HTTPS proxy that is the whole web: ``CONNECT host:443``, then TLS, then the
+    handler given for that host (or for ``*``)."""
+
+    def __init__(self, *args: object, tls: ssl.SSLContext,
+                 hosts: dict[str, Callable[..., object]], **kwargs: object) -> None:
+        self.tls = tls
+        self.hosts = hosts
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def do_CONNECT(self) -> None:  # noqa: N802
+        host = self.path.rsplit(":", 1)[0]
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+        try:
+            inner = self.tls.wrap_socket(self.connection, server_side=True)
+        except (ssl.SSLError, OSError):
+            return
+        self.hosts.get(host, self.hosts["*"])(inner, self.client_address, self.server)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def web_through_proxy(directory: Path, hosts: dict[str, Callable[..., object]]) -> Iterator[str]:
+    """A loopback proxy standing in for the internet; yields its ``http://`` URL, for
+    ``https_proxy``, so a crawl without ``--mirror`` reaches ``https://dangcongsan.vn``."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(
+        _Proxy, tls=_self_signed(directory, "dangcongsan.vn"), hosts=hosts))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield base_url(server)
     finally:
         server.shutdown()
         server.server_close()

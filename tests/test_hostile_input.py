@@ -8,8 +8,10 @@ redirects off the copy.
 from __future__ import annotations
 
 import json
+import subprocess
 import zlib
 from datetime import datetime, timezone
+from pathlib import Path
 
 import feedparser
 from sqlalchemy import select
@@ -18,7 +20,15 @@ from crawler.items import Article
 from crawler.limits import MAX_CHARS, MAX_PAGE_BYTES
 from crawler.storage import ArticleRow, Rejection
 
-from .conftest import SITE_ROOT, Answer, Install, expected_articles, hostile_copy
+from .conftest import (
+    SITE_ROOT,
+    Answer,
+    Install,
+    copy_handler,
+    expected_articles,
+    hostile_copy,
+    web_through_proxy,
+)
 
 ARTICLES = {a["url"]: a for a in expected_articles()}
 HUGE_PAGE = "/tu-tuong-van-hoa/khai-hoi-cho-tinh-thac-luoi-659854.html"
@@ -127,3 +137,68 @@ def test_an_oversized_row_already_stored_never_breaks_a_feed_build(install: Inst
         assert len(feed.entries) == 1 and len(feed.entries[0].title) <= MAX_CHARS["title"]
     items = json.loads((install.feeds_dir / "dangcongsan.json").read_bytes())["items"]
     assert len(items) == 1 and len(items[0]["title"]) <= MAX_CHARS["title"]
+
+
+MOVED = "/xay-dung-dang/thanh-uy-soc-trang-thuc-hien-tot-quy-che-dan-chu-co-so-577383.html"
+HIJACKED = "/tu-tuong-van-hoa/khuyen-khich-cac-co-so-dien-anh-pho-bien-phim-viet-659898.html"
+FAKE_TITLE = "TIN GIẢ do máy chủ khác đăng"
+
+
+def _fake_article() -> bytes:
+    """A well-formed article page of the site's own design, from a host that is not the site."""
+    return _padded(HIJACKED, '<h1 class="post-title">', FAKE_TITLE + " ")
+
+
+def test_mirror_redirects_stay_on_the_copy(install: Install) -> None:
+    """``--mirror``: a redirect inside the copy is fetched from the copy, never from the live
+    site; a redirect to another host is refused, and that host's page is never stored."""
+    with hostile_copy({"/fake.html": Answer(body=_fake_article())}) as (elsewhere, other_saw):
+        answers = {
+            MOVED: Answer(301, (("Location", "/moved" + MOVED),)),
+            "/moved" + MOVED: Answer(body=_page(MOVED).encode()),
+            HIJACKED: Answer(302, (("Location", f"{elsewhere}/fake.html"),)),
+        }
+        with hostile_copy(answers) as (mirror, copy_saw):
+            result = install.run("crawl", "dangcongsan", "--mirror", mirror)
+    assert result.returncode == 0, result.stderr
+    assert other_saw == []  # the other host was never asked
+    assert "/moved" + MOVED in copy_saw
+    rows = _rows(install)
+    assert not [url for url, row in rows.items() if FAKE_TITLE in row.title]
+    moved = [row for row in rows.values() if row.title == ARTICLES[_url(MOVED)]["title"]]
+    assert len(moved) == 1 and moved[0].url in (_url(MOVED), _url("/moved" + MOVED))
+    assert "0 errors" in result.stdout, result.stdout  # nothing was fetched from the live site
+
+
+
+def _listing(*paths: str) -> Answer:
+    links = "".join(f'<a class="item-title" href="https://dangcongsan.vn{p}">tin</a>' for p in paths)
+    return Answer(body=f"<!DOCTYPE html><html><body>{links}</body></html>".encode())
+
+
+def test_without_mirror_a_redirect_off_the_site_is_never_stored(
+        install: Install, tmp_path: Path) -> None:
+    """The real crawl path (HTTPS to dangcongsan.vn through a loopback proxy that stands in
+    for the internet): an article that redirects to another host is rejected as off-site."""
+    site_saw: list[str] = []
+    other_saw: list[str] = []
+    nowhere = tmp_path / "nowhere"
+    nowhere.mkdir()
+    hosts = {
+        "dangcongsan.vn": copy_handler({
+            "/": _listing(HIJACKED, MOVED), "/thoi-su": _listing(), "/tu-tuong-van-hoa": _listing(),
+            HIJACKED: Answer(302, (("Location", "https://tin-gia.example/fake.html"),)),
+        }, site_saw),
+        "*": copy_handler({"/fake.html": Answer(body=_fake_article())}, other_saw, nowhere),
+    }
+    with web_through_proxy(tmp_path, hosts) as proxy:
+        result = subprocess.run(install.command("crawl", "dangcongsan"), cwd=install.root,
+                                env={**install.env, "https_proxy": proxy}, text=True,
+                                capture_output=True, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert HIJACKED in site_saw and MOVED in site_saw  # the crawl did go through the proxy
+    rows = _rows(install)
+    assert [row.title for row in rows.values()] == [ARTICLES[_url(MOVED)]["title"]]
+    assert other_saw == []
+    assert _rejections(install)[_url(HIJACKED)].startswith("off-site")
+    assert "1 rejected" in result.stdout, result.stdout

@@ -23,8 +23,7 @@ from twisted.python.failure import Failure
 
 from ..extraction.layered import ExtractionError
 from ..items import Article
-from ..limits import MAX_PAGE_BYTES
-from ..middlewares import MIRROR_OF
+from ..middlewares import MIRROR_OF, OffMirror
 from ..pipelines import STATS_PREFIX, record_rejection
 from ..sites import Site
 from ..storage import Storage
@@ -129,15 +128,17 @@ class SiteSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         """Expected network failures: one log line, counted by kind, no traceback.
 
-        A page over ``DOWNLOAD_MAXSIZE`` (on the wire, or once decompressed: a gzip bomb)
-        is no network failure but a page we will not read: rejected as ``too-large``.
+        Pages we will not read are no network failure: rejected as ``too-large`` (over
+        ``DOWNLOAD_MAXSIZE`` on the wire or once decompressed: a gzip bomb) or ``off-site``
+        (redirected to a host that is not the site's).
         """
         kind = failure.type.__name__ if failure.type else "Error"
-        if _too_large(failure):
+        refused = _refusal(failure)
+        if refused:
             url = failure.request.meta.get(MIRROR_OF, failure.request.url)
-            logger.warning("rejected %s: larger than %d bytes", url, MAX_PAGE_BYTES)
-            record_rejection(self.crawler, self.storage, self.site.name, url, "too-large",
-                             f"too-large: {failure.getErrorMessage()}")
+            logger.warning("rejected %s: %s", url, refused)
+            record_rejection(self.crawler, self.storage, self.site.name, url, refused,
+                             f"{refused}: {failure.getErrorMessage()}")
             return
         response = getattr(failure.value, "response", None)
         if response is not None:
@@ -150,9 +151,17 @@ class SiteSpider(scrapy.Spider):
         logger.warning("failed %s: %s", url, message)
 
 
-def _too_large(failure: Failure) -> bool:
-    """Scrapy refuses an oversized body with a cancelled download (HTTP handler) or an
-    ignored request (decompression); both name the limit in their message."""
+def _refusal(failure: Failure) -> str | None:
+    """The rejection reason for a page Scrapy refused to hand over, None for other failures.
+
+    Scrapy refuses an oversized body with a cancelled download (HTTP handler) or an
+    ignored request (decompression), and an off-site redirect with an ignored request
+    (its offsite middleware, or ours in mirror mode); the messages tell them apart.
+    """
     message = failure.getErrorMessage()
-    return bool(failure.check(DownloadCancelledError, CancelledError) and "max size" in message
-                or failure.check(IgnoreRequest) and "DOWNLOAD_MAXSIZE" in message)
+    if (failure.check(DownloadCancelledError, CancelledError) and "max size" in message
+            or failure.check(IgnoreRequest) and "DOWNLOAD_MAXSIZE" in message):
+        return "too-large"
+    if failure.check(OffMirror) or failure.check(IgnoreRequest) and "offsite" in message:
+        return "off-site"
+    return None
