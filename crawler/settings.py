@@ -51,6 +51,8 @@ LOG_LEVEL = "INFO"
 LOG_FORMATTER = "crawler.logformatter.ArticleLogFormatter"
 
 DOWNLOADER_MIDDLEWARES = {
+    # just outside RetryMiddleware (550): sees a 429/503 first and waits as asked
+    "crawler.middlewares.RetryAfterMiddleware": 560,
     "crawler.middlewares.MirrorMiddleware": 950,
 }
 ITEM_PIPELINES = {
@@ -70,3 +72,5 @@ PARTYFEED_MAX_PAGES = None
 PARTYFEED_CATEGORIES: list[str] = []
 #: fetch known articles again (they are then stored only if changed)
 PARTYFEED_REFRESH = False
+#: longest ``Retry-After`` (seconds) waited for before retrying a 429/503; longer: no retry
+PARTYFEED_RETRY_AFTER_MAX = 120

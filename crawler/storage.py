@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote
 
 from sqlalchemy import (
     JSON,
@@ -403,3 +405,28 @@ class Storage:
                 if walk and (walk.get("bottom") or int(walk.get("depth", 0)) >= depth):
                     return finished, walk
         return None
+
+    @classmethod
+    def read_only(cls, path: Path) -> Storage:
+        """``path`` opened for reading only, when it cannot be opened to write (a read-only
+        mount, another user's file), so ``partyfeed status`` still reports.
+
+        No pragmas and no schema changes, which would write.  ``mode=ro`` sees a running
+        writer's WAL; on a read-only filesystem SQLite cannot make the WAL index it needs
+        for that, and nothing can be writing there, so the file is read as ``immutable``.
+        """
+
+        def connect() -> sqlite3.Connection:
+            uri = f"file:{quote(str(path.resolve()))}"
+            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True)
+            try:
+                conn.execute("PRAGMA schema_version")  # SQLite opens the file lazily
+            except sqlite3.OperationalError:
+                conn.close()
+                conn = sqlite3.connect(f"{uri}?immutable=1", uri=True)
+            return conn
+
+        storage = cls.__new__(cls)
+        storage.engine = create_engine("sqlite://", creator=connect)
+        storage._insert = sqlite.insert
+        return storage

@@ -29,6 +29,8 @@ from crawler.config import Config
 from crawler.extraction.dates import VIETNAM
 from crawler.storage import Storage, utcnow
 
+from .status import SKIPPED
+
 if TYPE_CHECKING:
     from feeds.serve import FeedServer
 
@@ -97,6 +99,8 @@ class Daemon:
         seconds = (utcnow() - started).total_seconds()
         if status == EXIT_LOCKED:
             logger.warning("crawl %s: skipped (another crawl of it is running)", site)
+            self._record_failure(site, started, "another crawl of it was running",
+                                 outcome=SKIPPED)
         elif status == 0:
             logger.info("crawl %s: done in %.1fs", site, seconds)
         elif status == 1:  # the child recorded the failed run and printed why
@@ -114,10 +118,11 @@ class Daemon:
             storage.close()
         logger.info("housekeeping: pruned %d old run and rejection records", pruned)
 
-    def _record_failure(self, site: str, started: object, reason: str) -> None:
+    def _record_failure(self, site: str, started: object, reason: str,
+                        outcome: str = "failed") -> None:
         storage = Storage(self.config.db_url)
         try:
-            storage.record_run(site=site, started=started, finished=utcnow(), outcome="failed",
+            storage.record_run(site=site, started=started, finished=utcnow(), outcome=outcome,
                                detail={"reason": reason})
         finally:
             storage.close()

@@ -15,6 +15,7 @@ import ssl
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -160,6 +161,10 @@ class SmallDisk:
     def free(self) -> None:
         (self.path / "filler").unlink()
 
+    def read_only(self) -> None:
+        """Remount it read-only, as a failing disk or a careful admin would."""
+        subprocess.run(["mount", "-o", "remount,ro", str(self.path)], check=True)
+
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
@@ -185,16 +190,26 @@ class Answer:
     body: bytes = b""
 
 
+#: what the hostile copy answers for a path: one Answer always, or a list served in turn
+#: (the last one repeating), e.g. ``[Answer(429, …), Answer(200, …)]``
+Answers = dict[str, "Answer | list[Answer]"]
+
+
 class _HostileHandler(FolderHandler):
-    def __init__(self, *args: object, answers: dict[str, Answer], seen: list[str],
-                 **kwargs: object) -> None:
+    def __init__(self, *args: object, answers: Answers, seen: list[str],
+                 times: list[float] | None = None, **kwargs: object) -> None:
         self.answers = answers
         self.seen = seen
+        self.times = times
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def do_GET(self) -> None:  # noqa: N802
         self.seen.append(self.path)
+        if self.times is not None:
+            self.times.append(time.monotonic())
         answer = self.answers.get(self.path)
+        if isinstance(answer, list):
+            answer = answer.pop(0) if len(answer) > 1 else answer[0]
         if answer is None:
             return super().do_GET()
         self.send_response(answer.status)
@@ -210,20 +225,22 @@ class _HostileHandler(FolderHandler):
             pass
 
 
-def copy_handler(answers: dict[str, Answer], seen: list[str],
-                 root: Path = SITE_ROOT) -> Callable[..., object]:
+def copy_handler(answers: Answers, seen: list[str], root: Path = SITE_ROOT,
+                 times: list[float] | None = None) -> Callable[..., object]:
     """The request handler of :func:`hostile_copy`, to serve one host of a fake web."""
-    return partial(_HostileHandler, root=root.resolve(), answers=answers, seen=seen)
+    return partial(_HostileHandler, root=root.resolve(), answers=answers, seen=seen, times=times)
 
 
 @contextmanager
-def hostile_copy(answers: dict[str, Answer], root: Path = SITE_ROOT) -> Iterator[tuple[str, list[str]]]:
+def hostile_copy(answers: Answers, root: Path = SITE_ROOT,
+                 times: list[float] | None = None) -> Iterator[tuple[str, list[str]]]:
     """The saved copy on loopback, except that ``answers`` (URL path → Answer) override it.
 
-    Yields the base URL and the list of request paths the server saw, in order.
+    Yields the base URL and the list of request paths the server saw, in order (and
+    appends each request's ``time.monotonic()`` to ``times`` if given).
     """
     seen: list[str] = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), copy_handler(answers, seen, root))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), copy_handler(answers, seen, root, times))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
