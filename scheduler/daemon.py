@@ -103,6 +103,10 @@ class Daemon:
                                  outcome=SKIPPED)
         elif status == 0:
             logger.info("crawl %s: done in %.1fs", site, seconds)
+        elif status == -signal.SIGTERM and self.stopping.is_set():
+            # stop() signalled a child too young to have its handlers: it never crawled
+            logger.info("crawl %s: skipped (the daemon stopped as it began)", site)
+            self._record_failure(site, started, "the daemon stopped as it began", outcome=SKIPPED)
         elif status == 1:  # the child recorded the failed run and printed why
             logger.warning("crawl %s: failed (see the run record) in %.1fs", site, seconds)
         else:
