@@ -7,11 +7,9 @@ cannot work, 1 for a run that failed (a database or feeds folder that refused a 
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import sqlite3
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
