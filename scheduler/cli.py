@@ -227,7 +227,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from .status import health_check, metrics_exporter
 
-    config = _config(args)
+    config = _config(args, write=False)  # serving only reads
 
     def ready(server) -> None:
         _out(f"serving {config.feeds_dir.resolve()} at {server.url}/ "
