@@ -9,6 +9,7 @@ a person, never a traceback.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -16,6 +17,9 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from .sites import all_sites
 
 CONFIG_ENV = "PARTYFEED_CONFIG"
 DEFAULT_CONFIG_FILE = "partyfeed.toml"
@@ -29,8 +33,17 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$", re.IGNOR
 _UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
 
 
+#: the longest interval or time limit taken: beyond it a value is a typo, and the
+#: scheduler's date arithmetic overflows long before ``float`` does
+MAX_DURATION = timedelta(days=366)
+#: the most entries a feed may hold (a reader polls it whole)
+MAX_FEED_LIMIT = 1000
+#: the most listing pages a crawl follows per category
+MAX_PAGES = 1000
+
+
 def parse_duration(value: str | int | float) -> timedelta:
-    """``"30m"``, ``"10s"``, ``"2h"``, ``"1d"`` or a number of seconds."""
+    """``"30m"``, ``"10s"``, ``"2h"``, ``"1d"`` or a number of seconds, up to :data:`MAX_DURATION`."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = float(value)
     else:
@@ -38,9 +51,65 @@ def parse_duration(value: str | int | float) -> timedelta:
         if not match:
             raise ConfigError(f"not a duration: {value!r} (use e.g. 10s, 15m, 2h, 1d)")
         seconds = float(match.group(1)) * _UNIT_SECONDS[(match.group(2) or "s").lower()]
-    if seconds <= 0:
+    if math.isnan(seconds) or seconds <= 0:  # TOML has nan and inf
         raise ConfigError(f"a duration must be positive: {value!r}")
+    if seconds > MAX_DURATION.total_seconds():
+        raise ConfigError(f"a duration must be at most {MAX_DURATION.days} days: {value!r}")
     return timedelta(seconds=seconds)
+
+
+def parse_mirror(value: str) -> str:
+    """The base URL of a local copy of a site: ``http(s)://host[:port][/path]``."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises on a port that is not one)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname \
+            or parts.query or parts.fragment:
+        raise ConfigError(f"not the base URL of a copy (http or https, e.g. "
+                          f"http://127.0.0.1:8000): {value!r}")
+    return value
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def sqlite_path(db_url: str) -> Path | None:
+    """The file of an SQLite URL (``sqlite:////srv/p.db``); None for other databases or memory."""
+    if not db_url.startswith("sqlite:///"):
+        return None
+    name = db_url.removeprefix("sqlite:///").split("?", 1)[0]
+    return Path(name) if name and name != ":memory:" else None
+
+
+def check_database(db_url: str, *, write: bool = True) -> None:
+    """Refuse, in one line and before anything opens it, an SQLite path that cannot be the
+    database: a folder, a path under a file, a file that is something else — or, for a
+    command that writes, a file or folder that cannot be written."""
+    path = sqlite_path(db_url)
+    if path is None:
+        return
+    if path.is_dir():
+        raise ConfigError(f"database {path} is a folder, not a file")
+    parent = next((p for p in path.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise ConfigError(f"database {path}: {parent} is a file, not a folder")
+    if path.is_file():
+        try:
+            with path.open("rb") as handle:
+                header = handle.read(len(_SQLITE_HEADER))
+        except OSError as exc:
+            raise ConfigError(f"database {path}: {exc.strerror}") from None
+        if header and header != _SQLITE_HEADER:
+            raise ConfigError(f"database {path} is not an SQLite database")
+    if write and parent is not None and not _writable(path if path.exists() else parent):
+        raise ConfigError(f"database {path} is read-only (`partyfeed status` can still read it)")
+
+
+def _writable(path: Path) -> bool:
+    """Writable by this process: permissions (not enough for root) and a read-write mount."""
+    return os.access(path, os.W_OK) and not os.statvfs(path).f_flag & os.ST_RDONLY
 
 
 @dataclass(frozen=True)
@@ -130,8 +199,9 @@ def _site_config(name: str, raw: Any, where: str) -> SiteConfig:
         kwargs["categories"] = tuple(cats)
     if "max_pages" in raw:
         pages = raw["max_pages"]
-        if not isinstance(pages, int) or isinstance(pages, bool) or pages < 1:
-            raise ConfigError(f"{where}: sites.{name}.max_pages must be a whole number ≥ 1")
+        if not isinstance(pages, int) or isinstance(pages, bool) or not 1 <= pages <= MAX_PAGES:
+            raise ConfigError(f"{where}: sites.{name}.max_pages must be a whole number from 1 "
+                              f"to {MAX_PAGES}")
         kwargs["max_pages"] = pages
     if "degraded_share" in raw:
         share = raw["degraded_share"]
@@ -167,8 +237,9 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
     db_url = env.get("PARTYFEED_DB") or main.get("db") or _sqlite_url(data_dir / "partyfeed.db")
     feeds_dir = Path(env.get("PARTYFEED_FEEDS_DIR") or main.get("feeds_dir") or data_dir / "feeds")
     limit = main.get("feed_limit", 50)
-    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-        raise ConfigError(f"{where}: partyfeed.feed_limit must be a whole number ≥ 1")
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_FEED_LIMIT:
+        raise ConfigError(f"{where}: partyfeed.feed_limit must be a whole number from 1 to "
+                          f"{MAX_FEED_LIMIT}")
     base_url = env.get("PARTYFEED_BASE_URL") or main.get("base_url") or None
     serve = main.get("serve")
     try:
@@ -179,6 +250,10 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
     sites_raw = raw.get("sites", {})
     if not isinstance(sites_raw, dict):
         raise ConfigError(f"{where}: [sites] must be a table of [sites.<name>] tables")
+    unknown_sites = sorted(set(sites_raw) - set(all_sites()))
+    if unknown_sites:
+        raise ConfigError(f"{where}: no site called {', '.join(unknown_sites)} "
+                          f"(sites: {', '.join(all_sites())})")
     sites = {name: _site_config(name, value, where) for name, value in sites_raw.items()}
     return Config(
         db_url=db_url,

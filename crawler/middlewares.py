@@ -1,31 +1,48 @@
-"""Downloader middleware that fetches a site from a local copy while keeping its real URLs.
+"""Downloader middlewares: a local copy in place of the site, and ``Retry-After`` honoured.
+
+:class:`MirrorMiddleware` fetches a site from a local copy while keeping its real URLs.
 
 With ``PARTYFEED_MIRROR=http://127.0.0.1:8000`` a request for
 ``https://dangcongsan.vn/thoi-su/p/2`` is fetched from ``http://127.0.0.1:8000/thoi-su/p/2``
 and the response handed to the spider under the original URL, so links resolve,
 ids and dedupe keys are the real ones, and nothing in the pipeline knows.
+
+Every request of a mirrored crawl goes to the copy, redirects included: a redirect
+to the site's own hosts is fetched from the copy as well, and one to any other host
+is refused (:class:`OffMirror`) — otherwise a copy could make the crawler fetch the
+live site, or publish another host's page as the site's article.
 """
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.task import deferLater
+
+from .config import parse_mirror
+
+logger = logging.getLogger(__name__)
 
 MIRROR_OF = "partyfeed_mirror_of"
 
 
+class OffMirror(IgnoreRequest):
+    """A mirrored crawl was sent (by a link or a redirect) to a host that is not the site's."""
+
+
 class MirrorMiddleware:
     def __init__(self, crawler: Crawler, mirror: str) -> None:
-        parts = urlsplit(mirror)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"--mirror must be an http(s) base URL, got {mirror!r}")
         self.crawler = crawler
-        self.mirror = parts
+        self.mirror = urlsplit(parse_mirror(mirror))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MirrorMiddleware:
@@ -39,11 +56,13 @@ class MirrorMiddleware:
         return site.hosts if site is not None else ()
 
     def process_request(self, request: Request) -> Request | None:
-        if MIRROR_OF in request.meta:
-            return None
         parts = urlsplit(request.url)
+        if MIRROR_OF in request.meta and (parts.scheme, parts.netloc) == (
+                self.mirror.scheme, self.mirror.netloc):
+            return None  # rewritten already; a redirect keeps the meta but not the URL
         if (parts.hostname or "").lower() not in self._hosts():
-            return None
+            raise OffMirror(f"not a page of the site, and --mirror fetches only from the copy: "
+                            f"{request.url}")
         local = urlunsplit((self.mirror.scheme, self.mirror.netloc,
                             self.mirror.path.rstrip("/") + parts.path, parts.query, ""))
         # robots.txt was judged for the real URL already; the copy is on loopback
@@ -65,3 +84,63 @@ class MirrorMiddleware:
                 response.headers["Location"] = urlunsplit(
                     (site.scheme, site.netloc, path, target.query, ""))
         return response.replace(url=original)
+
+
+class RetryAfterMiddleware:
+    """Waits as long as a 429 or 503 answer's ``Retry-After`` asks before Scrapy's
+    RetryMiddleware retries, up to ``PARTYFEED_RETRY_AFTER_MAX`` seconds; a server asking
+    for longer is not retried at all (the page counts as an error, and the next crawl
+    tries again).  Scrapy itself retries such answers at once, ignoring the header.
+
+    It sits just outside RetryMiddleware, so it sees the response first; waiting does not
+    hold the crawl — other requests go on meanwhile.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.cap = crawler.settings.getfloat("PARTYFEED_RETRY_AFTER_MAX")
+        retried = {int(code) for code in crawler.settings.getlist("RETRY_HTTP_CODES")}
+        self.codes = {429, 503} & retried
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        if not crawler.settings.getbool("RETRY_ENABLED"):
+            raise NotConfigured
+        return cls(crawler)
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        if response.status not in self.codes or request.meta.get("dont_retry"):
+            return response
+        delay = retry_after(response.headers.get("Retry-After"))
+        if delay is None or delay <= 0:
+            return response
+        url = request.meta.get(MIRROR_OF, request.url)
+        if delay > self.cap:
+            logger.warning("not retrying %s: the server asks to wait %.0fs (Retry-After), "
+                           "more than %.0fs", url, delay, self.cap)
+            request.meta["dont_retry"] = True
+            return response
+        logger.info("waiting %.0fs before retrying %s (%d, Retry-After)", delay, url,
+                    response.status)
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("partyfeed/retry_after/waits")
+        from twisted.internet import reactor
+
+        await maybe_deferred_to_future(deferLater(reactor, delay))
+        return response
+
+
+def retry_after(value: bytes | None, now: datetime | None = None) -> float | None:
+    """Seconds asked for by a ``Retry-After`` value: a number, or an HTTP date (RFC 9110)."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return (when - (now or datetime.now(timezone.utc))).total_seconds()

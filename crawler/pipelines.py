@@ -1,7 +1,9 @@
-"""Item pipelines: validate → normalise → store.
+"""Item pipelines: validate → normalise → limit → store.
 
 An article without URL, title or publish date is dropped with its reason, counted
 in the crawl stats and kept in the ``rejections`` table; nothing is ever stored half.
+A database that cannot be written (a full disk, a read-only file) stops the crawl at
+the first failure: one log line, the spider closed as ``store-failed``, the run failed.
 """
 
 from __future__ import annotations
@@ -10,14 +12,17 @@ import logging
 from dataclasses import replace
 from datetime import UTC
 
-from scrapy import signals
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro
+from sqlalchemy.exc import SQLAlchemyError
 
 from .extraction.layered import GENERIC
 from .extraction.text import clean_text, nfc
 from .items import Article, Image
+from .limits import MAX_CHARS, MAX_ITEMS, cut_html, cut_text
 from .sites import site_for_url
 from .storage import Storage
 from .urls import article_key, canonical_url
@@ -25,6 +30,10 @@ from .urls import article_key, canonical_url
 logger = logging.getLogger(__name__)
 
 STATS_PREFIX = "partyfeed"
+#: the crawl's finish reason when the database refused a write
+STORE_FAILED = "store-failed"
+#: stats key holding the database's one-line complaint
+STORE_ERROR = f"{STATS_PREFIX}/store_error"
 
 
 class Rejected(DropItem):
@@ -41,6 +50,9 @@ class ValidatePipeline:
             raise Rejected("not-an-article", type(item).__name__)
         if not item.url:
             raise Rejected("missing-url")
+        owner = site_for_url(item.url)
+        if owner is None or owner.name != item.site:
+            raise Rejected("off-site", item.url)  # a redirect took the page off the site's hosts
         if not item.title:
             raise Rejected("missing-title", item.url)
         if item.published is None:
@@ -72,11 +84,58 @@ class NormalisePipeline:
         )
 
 
+class LimitPipeline:
+    """Cuts fields longer than :mod:`crawler.limits` allows; each cut is logged and counted
+    (``partyfeed/truncated``), so a 100 KB headline is neither published nor silently lost."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LimitPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Article) -> Article:
+        cuts: list[str] = []
+
+        def limit(field: str, value: str, html: bool = False) -> str:
+            if len(value) <= MAX_CHARS[field]:
+                return value
+            cuts.append(f"{field} ({len(value):,} characters)")
+            return (cut_html if html else cut_text)(value, MAX_CHARS[field])
+
+        def first(field: str, values: list[str]) -> list[str]:
+            if len(values) > MAX_ITEMS:
+                cuts.append(f"{field} ({len(values):,})")
+            return values[:MAX_ITEMS]
+
+        limited = replace(
+            item,
+            title=limit("title", item.title or ""),
+            summary=limit("summary", item.summary) if item.summary else item.summary,
+            category=limit("category", item.category) if item.category else item.category,
+            authors=[limit("author", a) for a in first("authors", item.authors)],
+            tags=[limit("tag", t) for t in first("tags", item.tags)],
+            images=[Image(url=i.url, caption=limit("caption", i.caption) if i.caption else None)
+                    for i in item.images[:MAX_ITEMS]],
+            body_html=limit("body_html", item.body_html, html=True),
+            body_text=limit("body_text", item.body_text),
+        )
+        if len(item.images) > MAX_ITEMS:
+            cuts.append(f"images ({len(item.images):,})")
+        if cuts:
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value(f"{STATS_PREFIX}/truncated")
+            logger.warning("cut to size %s: %s", item.url, ", ".join(cuts))
+        return limited
+
+
 class StorePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.storage = Storage(crawler.settings["PARTYFEED_DB"])
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(self.request_scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -84,9 +143,15 @@ class StorePipeline:
         return cls(crawler)
 
     def process_item(self, item: Article) -> Article:
-        key = article_key(site_for_url(item.url), item.url)
-        outcome = self.storage.upsert(key, item)
         assert self.crawler.stats is not None
+        if self.crawler.stats.get_value(STORE_ERROR):
+            raise StoreFailed()  # items already in flight when the first write failed
+        key = article_key(site_for_url(item.url), item.url)
+        try:
+            outcome = self.storage.upsert(key, item)
+        except SQLAlchemyError as exc:
+            store_failed(self.crawler, exc)
+            raise StoreFailed() from None
         self.crawler.stats.inc_value(f"{STATS_PREFIX}/articles/{outcome}")
         if GENERIC in (item.layers.get("title"), item.layers.get("published")):
             # neither the site's selectors nor the page's metadata gave title and date: the
@@ -98,10 +163,24 @@ class StorePipeline:
 
     def item_dropped(self, item: object, response: Response | None, exception: BaseException,
                      spider: object = None) -> None:
+        if isinstance(exception, StoreFailed):
+            return  # not the page's fault, and the database would refuse the record too
         reason = getattr(exception, "reason", "dropped")
         url = getattr(item, "url", None) or (response.url if response is not None else "?")
         site = str(getattr(item, "site", None) or getattr(spider, "name", "?"))
         record_rejection(self.crawler, self.storage, site, url, reason, str(exception))
+
+    def request_scheduled(self, request: Request, spider: object = None) -> None:
+        """Scrapy's offsite middleware drops a redirect to another host as it is scheduled,
+        silently (no errback, no signal): a listed article that moved off the site is still
+        a rejection to report.  (With ``--mirror`` such a redirect is refused, and rejected,
+        by :class:`~crawler.middlewares.MirrorMiddleware` instead.)"""
+        origin = (request.meta.get("redirect_urls") or [None])[0]
+        site = site_for_url(origin) if origin else None
+        if (site is not None and not site.owns(request.url) and not request.dont_filter
+                and not request.meta.get("allow_offsite")):
+            record_rejection(self.crawler, self.storage, site.name, origin, "off-site",
+                             f"off-site: redirected to {request.url}")
 
     def spider_closed(self) -> None:
         self.storage.close()
@@ -113,7 +192,38 @@ def record_rejection(crawler: Crawler, storage: Storage, site: str, url: str, re
     assert crawler.stats is not None
     crawler.stats.inc_value(f"{STATS_PREFIX}/articles/rejected")
     crawler.stats.inc_value(f"{STATS_PREFIX}/rejected/{reason}")
-    storage.record_rejection(site, url, detail or reason)
+    try:
+        storage.record_rejection(site, url, detail or reason)
+    except SQLAlchemyError as exc:
+        store_failed(crawler, exc)
+
+
+class StoreFailed(DropItem):
+    """The database refused the write; the crawl is being stopped (see :func:`store_failed`)."""
+
+    def __init__(self) -> None:
+        super().__init__("not stored: the database refused writes")
+
+
+def database_error(exc: SQLAlchemyError) -> str:
+    """The driver's own words (``database or disk is full``), without SQL or parameters."""
+    original = getattr(exc, "orig", None) or exc
+    return str(original).splitlines()[0] if str(original) else type(original).__name__
+
+
+def store_failed(crawler: Crawler, exc: SQLAlchemyError) -> None:
+    """First refused write: say it once and close the spider; later ones stay silent.
+
+    Going on would log one traceback per article and end ``ok — 0 new``, telling status
+    and ``/healthz`` that all is well while nothing is kept.
+    """
+    assert crawler.stats is not None and crawler.engine is not None
+    if crawler.stats.get_value(STORE_ERROR):
+        return
+    message = database_error(exc)
+    crawler.stats.set_value(STORE_ERROR, message)
+    logger.error("cannot write to the database: %s; stopping the crawl", message)
+    deferred_from_coro(crawler.engine.close_spider_async(reason=STORE_FAILED))
 
 
 

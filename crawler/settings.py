@@ -5,6 +5,7 @@ overrides the ``PARTYFEED_*`` settings from the configuration and its flags.
 """
 
 from .config import load_config
+from .limits import MAX_PAGE_BYTES, WARN_PAGE_BYTES
 
 BOT_NAME = "partyfeed"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -20,6 +21,10 @@ DOWNLOAD_DELAY = 0.5
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 DOWNLOAD_TIMEOUT = 30
+# Scrapy's default (1 GiB) let a 1 MB gzip bomb inflate to 10⁹ bytes; the limit also
+# holds for the decompressed body (HttpCompressionMiddleware checks it while inflating)
+DOWNLOAD_MAXSIZE = MAX_PAGE_BYTES
+DOWNLOAD_WARNSIZE = WARN_PAGE_BYTES
 RETRY_TIMES = 2
 # A host that does not resolve will not resolve a second later; every other network
 # failure is retried as Scrapy does by default.
@@ -46,11 +51,14 @@ LOG_LEVEL = "INFO"
 LOG_FORMATTER = "crawler.logformatter.ArticleLogFormatter"
 
 DOWNLOADER_MIDDLEWARES = {
+    # just outside RetryMiddleware (550): sees a 429/503 first and waits as asked
+    "crawler.middlewares.RetryAfterMiddleware": 560,
     "crawler.middlewares.MirrorMiddleware": 950,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidatePipeline": 100,
     "crawler.pipelines.NormalisePipeline": 200,
+    "crawler.pipelines.LimitPipeline": 250,
     "crawler.pipelines.StorePipeline": 300,
 }
 
@@ -64,3 +72,5 @@ PARTYFEED_MAX_PAGES = None
 PARTYFEED_CATEGORIES: list[str] = []
 #: fetch known articles again (they are then stored only if changed)
 PARTYFEED_REFRESH = False
+#: longest ``Retry-After`` (seconds) waited for before retrying a 429/503; longer: no retry
+PARTYFEED_RETRY_AFTER_MAX = 120

@@ -6,19 +6,27 @@ would bump the mtime, defeat ``If-Modified-Since`` caching and make every poll l
 like news.  So: compare first, then write a sibling temp file, fsync it and rename it
 over the target (atomic on POSIX within one filesystem, which the same directory
 guarantees).
+
+A build killed between creating its temp file and renaming it (``kill -9``, a power
+cut) leaves the temp file behind; the next build removes such leftovers, holding the
+folder's build lock so that it never takes a file another build is still writing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 #: mode for a feed file that does not exist yet: world-readable, because a web server
 #: running as another user serves it (``mkstemp`` alone would leave it 0600)
 DEFAULT_MODE = 0o644
+#: temp files are ``.<target name>.<random>.tmp`` beside their target
+TEMP_SUFFIX = ".tmp"
 
 
 def write_atomic(path: Path, data: bytes) -> bool:
@@ -40,7 +48,7 @@ def write_atomic(path: Path, data: bytes) -> bool:
         mode = DEFAULT_MODE
 
     directory = path.parent
-    fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -69,3 +77,22 @@ def _fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(dir_fd)
+
+
+@contextlib.contextmanager
+def exclusive(directory: Path) -> Iterator[int]:
+    """Hold ``directory``'s build lock, then remove the temp files of writes that never
+    finished; yields how many were removed.  The lock is a ``flock`` on the folder itself
+    (no lock file among the feeds): the kernel frees it when its holder dies, so a crash
+    never blocks the next build."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        removed = 0
+        for leftover in directory.glob(f".*{TEMP_SUFFIX}"):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+                removed += 1
+        yield removed
+    finally:
+        os.close(fd)

@@ -29,7 +29,7 @@ from pathlib import Path
 from crawler.sites import all_sites
 from crawler.storage import Storage
 
-from .atomic import write_atomic
+from .atomic import exclusive, write_atomic
 from .opml import OPML_NAME, OpmlFeed, OpmlGroup, render_opml
 from .render import FORMATS, EntryCache, FeedSpec, render_all
 
@@ -112,9 +112,18 @@ def build_feeds(storage: Storage, feeds_dir: Path, sites: list[str] | None = Non
     the combined feed and ``feeds.opml``.
 
     ``intervals`` (site → crawl interval) sets each feed's RSS ``<ttl>``; the combined
-    feed takes the shortest.  Returns the files whose bytes changed.
+    feed takes the shortest.  Returns the files whose bytes changed.  One build at a time
+    per folder; each first removes what a killed build left (:func:`feeds.atomic.exclusive`).
     """
     feeds_dir.mkdir(parents=True, exist_ok=True)
+    with exclusive(feeds_dir):
+        return _build(storage, feeds_dir, sites, limit=limit, base_url=base_url,
+                      intervals=intervals, formats=formats)
+
+
+def _build(storage: Storage, feeds_dir: Path, sites: list[str] | None, *, limit: int,
+           base_url: str | None, intervals: Mapping[str, timedelta] | None,
+           formats: tuple[str, ...]) -> list[Path]:
     changed: list[Path] = []
     cache: EntryCache = {}
 

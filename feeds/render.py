@@ -57,6 +57,7 @@ from lxml import html as lxml_html
 
 from crawler.extraction.text import XML_ILLEGAL
 from crawler.items import Article
+from crawler.limits import MAX_CHARS, cut_html, cut_text
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 #: namespace authority and date of every id this project mints; never change them,
@@ -449,7 +450,21 @@ def _lead(text: str) -> str:
     return words[:SUMMARY_CHARS].rsplit(" ", 1)[0] + " …"
 
 
+def _within_limits(article: Article) -> Article:
+    """The crawler cuts fields to :mod:`crawler.limits` before storing; a row stored before
+    that (or by another tool) is cut here the same way, since one 20 MB body would make
+    lxml refuse the whole feed ("Text node too long") on every build."""
+    return replace(
+        article,
+        title=cut_text(article.title or "", MAX_CHARS["title"]),
+        summary=cut_text(article.summary, MAX_CHARS["summary"]) if article.summary else None,
+        body_html=cut_html(article.body_html or "", MAX_CHARS["body_html"]),
+        body_text=cut_text(article.body_text or "", MAX_CHARS["body_text"]),
+    )
+
+
 def _entry(article: Article, fallback_link: str, referrer_policy: str | None = None) -> _Entry:
+    article = _within_limits(article)
     link = safe_url(article.url) or fallback_link
     summary = " ".join(plain_text(article.summary).split()) or _lead(article.body_text)
     title = clean_line(article.title) or _lead(summary)[:120] or link

@@ -1,7 +1,8 @@
 """``partyfeed``: crawl by hand, build feeds, run the daemon, debug an extractor, try a demo.
 
-Exit status: 0 success, 1 a site failed (one line per failure on stderr, so cron
-mail says what broke), 2 bad usage or configuration, 75 another crawl holds a site.
+Exit status: 0 success, 1 a site failed or the database or feeds folder could not be
+written (one line per failure on stderr, so cron mail says what broke), 2 bad usage or
+configuration, 75 another crawl holds a site.  Never a traceback for any of those.
 """
 
 from __future__ import annotations
@@ -9,19 +10,26 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.config import (
+    MAX_PAGES,
     Config,
     ConfigError,
+    check_database,
     load_config,
     parse_address,
     parse_duration,
+    parse_mirror,
 )
 from crawler.sites import all_sites, get_site, site_for_url
 from feeds.render import FORMATS
@@ -40,9 +48,12 @@ def _err(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _config(args: argparse.Namespace) -> Config:
+def _config(args: argparse.Namespace, *, write: bool = True) -> Config:
     config = load_config(args.config)
-    return config.with_paths(db_url=args.db, feeds_dir=Path(args.feeds_dir) if args.feeds_dir else None)
+    config = config.with_paths(db_url=args.db,
+                               feeds_dir=Path(args.feeds_dir) if args.feeds_dir else None)
+    check_database(config.db_url, write=write)
+    return config
 
 
 def _sites(names: Sequence[str], config: Config) -> list[str]:
@@ -65,7 +76,7 @@ def _print_feeds(config: Config, sites: list[str]) -> None:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from .jobs import crawl, feeds
+    from .jobs import crawl
     from .locks import LockTimeout
 
     config = _config(args)
@@ -80,25 +91,33 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         return EXIT_LOCKED
     for result in results:
         _out(result.summary())
-    if not args.no_feeds:
-        feeds(config, sites)
-        _print_feeds(config, sites)
+    feeds_written = args.no_feeds or _write_feeds(config, sites)
     failed = [r for r in results if r.outcome != "ok"]
     for result in failed:
         _err(f"{result.site}: {result.reason}")
     if any((r.reason or "").startswith("unreachable") for r in failed) and not args.mirror:
         _out("no network here? `partyfeed demo` runs the whole system on the bundled copy of a site")
-    return 1 if failed else 0
+    return 1 if failed or not feeds_written else 0
+
+
+def _write_feeds(config: Config, sites: list[str] | None) -> bool:
+    """Rebuild feeds and list them; a feeds folder that cannot be written is one line."""
+    from .jobs import feeds
+
+    try:
+        changed = feeds(config, sites)
+    except OSError as exc:
+        _err(f"partyfeed: cannot write the feeds in {config.feeds_dir}: "
+             f"{exc.strerror or exc} ({exc.filename or config.feeds_dir})")
+        return False
+    if sites is None:
+        _out(f"{len(changed)} feed files changed")
+    _print_feeds(config, sites if sites is not None else list(all_sites()))
+    return True
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
-    from .jobs import feeds
-
-    config = _config(args)
-    changed = feeds(config)
-    _out(f"{len(changed)} feed files changed")
-    _print_feeds(config, list(all_sites()))
-    return 0
+    return 0 if _write_feeds(_config(args), None) else 1
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -109,7 +128,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.mirror and len(sites) != 1:
         raise ConfigError("--mirror needs exactly one site: partyfeed run SITE --mirror URL")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    interval = parse_duration(args.interval) if args.interval else None
+    interval = args.interval
     if args.serve:
         config = replace(config, serve=parse_address(args.serve))
     Daemon(config, sites, interval=interval, mirror=args.mirror).run_forever()
@@ -135,12 +154,19 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from crawler.config import sqlite_path
     from crawler.storage import Storage
 
     from .status import format_status, site_statuses
 
-    config = _config(args)
-    storage = Storage(config.db_url)
+    config = _config(args, write=False)
+    try:
+        storage = Storage(config.db_url)
+    except SQLAlchemyError:
+        path = sqlite_path(config.db_url)
+        if path is None or not path.is_file():
+            raise
+        storage = Storage.read_only(path)  # a read-only file or mount: still report
     try:
         statuses = site_statuses(config, storage)
         rejected = storage.rejections(limit=args.rejected) if args.rejected else []
@@ -201,7 +227,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from .status import health_check, metrics_exporter
 
-    config = _config(args)
+    config = _config(args, write=False)  # serving only reads
 
     def ready(server) -> None:
         _out(f"serving {config.feeds_dir.resolve()} at {server.url}/ "
@@ -276,9 +302,53 @@ def cmd_db(args: argparse.Namespace) -> int:
     _out(f"schema {current or 'none (empty, or made by partyfeed 0.1.0)'}; this partyfeed's newest: {head()}")
     return 0
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (``partyfeed crawl: --max-pages: …``), not
+    the usage block followed by the error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
+def _checked(parse: Callable[[str], object]) -> Callable[[str], object]:
+    """An argparse ``type`` from one of the configuration's parsers, keeping its message."""
+
+    def check(value: str) -> object:
+        try:
+            return parse(value)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    check.__name__ = parse.__name__
+    return check
+
+
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    def whole(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = None
+        if number is None or not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"must be a whole number from {low} to {high}, "
+                                             f"got {value!r}")
+        return number
+
+    return whole
+
+
+def _seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not 0 <= number <= 366 * 86400:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {value!r}")
+    return number
+
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="partyfeed", description=__doc__.split("\n")[0])
+    top = _Parser(prog="partyfeed", description=__doc__.split("\n")[0])
     top.add_argument("--config", help="TOML configuration (default: $PARTYFEED_CONFIG or ./partyfeed.toml)")
     top.add_argument("--db", help="SQLAlchemy database URL (default: $PARTYFEED_DB or an SQLite file under the data folder)")
     top.add_argument("--feeds-dir", help="where feed files go (default: $PARTYFEED_FEEDS_DIR or data/feeds)")
@@ -287,11 +357,11 @@ def parser() -> argparse.ArgumentParser:
     site_names = ", ".join(all_sites())
     crawl = sub.add_parser("crawl", help="crawl sites once, then rebuild their feeds")
     crawl.add_argument("sites", nargs="*", metavar="SITE", help=f"sites to crawl (default: all enabled: {site_names})")
-    crawl.add_argument("--mirror", metavar="URL", help="fetch the sites' pages from this base URL (a local copy) while keeping their real URLs")
+    crawl.add_argument("--mirror", metavar="URL", type=_checked(parse_mirror), help="fetch the sites' pages from this base URL (a local copy) while keeping their real URLs")
     crawl.add_argument("--refresh", action="store_true", help="fetch known articles again; changed ones are updated")
-    crawl.add_argument("--max-pages", type=int, help="listing pages per category (default: the configuration's, 3)")
+    crawl.add_argument("--max-pages", type=_whole(1, MAX_PAGES), help="listing pages per category (default: the configuration's, 3)")
     crawl.add_argument("--no-feeds", action="store_true", help="do not rebuild feeds afterwards")
-    crawl.add_argument("--wait", type=float, default=None, metavar="SECONDS", help="how long to wait for another crawl of the same site (default: as long as it takes)")
+    crawl.add_argument("--wait", type=_seconds, default=None, metavar="SECONDS", help="how long to wait for another crawl of the same site (default: as long as it takes)")
     crawl.add_argument("-v", "--verbose", action="store_true", help="Scrapy's log at INFO level")
     crawl.set_defaults(func=cmd_crawl)
 
@@ -300,8 +370,8 @@ def parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="the daemon: crawl each site on its schedule and rebuild feeds")
     run.add_argument("sites", nargs="*", metavar="SITE")
-    run.add_argument("--interval", metavar="DURATION", help="override every schedule, e.g. 10s, 15m, 2h")
-    run.add_argument("--mirror", metavar="URL", help="as for crawl; needs exactly one site")
+    run.add_argument("--interval", metavar="DURATION", type=_checked(parse_duration), help="override every schedule, e.g. 10s, 15m, 2h")
+    run.add_argument("--mirror", metavar="URL", type=_checked(parse_mirror), help="as for crawl; needs exactly one site")
     run.add_argument("--serve", metavar="[HOST:]PORT", help="also serve the feeds, /healthz and /metrics (default: the configuration's [partyfeed] serve)")
     run.set_defaults(func=cmd_run)
 
@@ -313,7 +383,8 @@ def parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help="per site: last run, next run, articles, health")
     status.add_argument("--json", action="store_true", help="machine-readable output")
-    status.add_argument("--rejected", type=int, nargs="?", const=20, default=0, metavar="N",
+    status.add_argument("--rejected", type=_whole(1, 10_000), nargs="?", const=20, default=0,
+                        metavar="N",
                         help="list the last N rejected pages (default 20), to look at with `extract`")
     status.set_defaults(func=cmd_status)
 
@@ -356,3 +427,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, KeyError) as exc:
         _err(f"partyfeed: {exc.args[0] if exc.args else exc}")
         return 2
+    except SQLAlchemyError as exc:  # the database went away or refused a write mid-command
+        from crawler.pipelines import database_error
+
+        _err(f"partyfeed: database: {database_error(exc)}")
+        return 1

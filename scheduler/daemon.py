@@ -29,6 +29,8 @@ from crawler.config import Config
 from crawler.extraction.dates import VIETNAM
 from crawler.storage import Storage, utcnow
 
+from .status import SKIPPED
+
 if TYPE_CHECKING:
     from feeds.serve import FeedServer
 
@@ -97,8 +99,14 @@ class Daemon:
         seconds = (utcnow() - started).total_seconds()
         if status == EXIT_LOCKED:
             logger.warning("crawl %s: skipped (another crawl of it is running)", site)
+            self._record_failure(site, started, "another crawl of it was running",
+                                 outcome=SKIPPED)
         elif status == 0:
             logger.info("crawl %s: done in %.1fs", site, seconds)
+        elif status == -signal.SIGTERM and self.stopping.is_set():
+            # stop() signalled a child too young to have its handlers: it never crawled
+            logger.info("crawl %s: skipped (the daemon stopped as it began)", site)
+            self._record_failure(site, started, "the daemon stopped as it began", outcome=SKIPPED)
         elif status == 1:  # the child recorded the failed run and printed why
             logger.warning("crawl %s: failed (see the run record) in %.1fs", site, seconds)
         else:
@@ -114,10 +122,11 @@ class Daemon:
             storage.close()
         logger.info("housekeeping: pruned %d old run and rejection records", pruned)
 
-    def _record_failure(self, site: str, started: object, reason: str) -> None:
+    def _record_failure(self, site: str, started: object, reason: str,
+                        outcome: str = "failed") -> None:
         storage = Storage(self.config.db_url)
         try:
-            storage.record_run(site=site, started=started, finished=utcnow(), outcome="failed",
+            storage.record_run(site=site, started=started, finished=utcnow(), outcome=outcome,
                                detail={"reason": reason})
         finally:
             storage.close()

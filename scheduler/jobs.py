@@ -16,10 +16,11 @@ from typing import Any, Callable
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.config import Config
 from crawler.logformatter import quiet_expected_errors
-from crawler.pipelines import STATS_PREFIX
+from crawler.pipelines import STATS_PREFIX, STORE_ERROR, database_error
 from crawler.sites import all_sites, get_site
 from crawler.storage import Storage, utcnow
 from feeds.build import build_feeds
@@ -41,6 +42,8 @@ class CrawlResult:
     rejected: int = 0
     fallback: int = 0
     errors: int = 0
+    #: stored articles with a field cut to size (crawler.limits)
+    truncated: int = 0
     error_kinds: dict[str, int] = field(default_factory=dict)
     reason: str | None = None
 
@@ -52,6 +55,8 @@ class CrawlResult:
         line = (f"{self.site}: {self.outcome} — {self.pages} pages, {self.new} new, "
                 f"{self.updated} updated, {self.unchanged} unchanged, {self.rejected} rejected, "
                 f"{self.fallback} by the generic layer, {self.errors} errors, {self.seconds:.1f}s")
+        if self.truncated:
+            line += f" ({self.truncated} cut to size)"
         return f"{line}\n  {self.reason}" if self.reason and self.outcome != "ok" else line
 
 
@@ -89,7 +94,7 @@ def _result(site: str, stats: dict[str, Any], started: datetime) -> CrawlResult:
         unchanged=stat("articles/unchanged"),
         # a refresh that looked like a broken page (storage's suspicious-edit) was not stored
         rejected=stat("articles/rejected") + stat("articles/suspicious"),
-        fallback=stat("articles/fallback"),
+        fallback=stat("articles/fallback"), truncated=stat("truncated"),
         errors=sum(kinds.values()), error_kinds=kinds,
     )
     ok_pages = sum(int(v) for k, v in stats.items()
@@ -99,6 +104,9 @@ def _result(site: str, stats: dict[str, Any], started: datetime) -> CrawlResult:
         result.outcome = "failed"
         result.reason = "unreachable: " + str(stats.get(f"{STATS_PREFIX}/last_error")
                                               or "no page could be fetched")
+    elif stats.get(STORE_ERROR):
+        result.outcome = "failed"
+        result.reason = f"cannot store articles: {stats[STORE_ERROR]}"
     elif finish != "finished":
         result.outcome = "failed"
         result.reason = f"stopped before the end ({finish})"
@@ -141,14 +149,22 @@ def crawl(config: Config, sites: list[str], *, mirror: str | None = None, refres
         for name, crawler in crawlers.items():
             assert crawler.stats is not None
             result = _result(name, crawler.stats.get_stats(), started)
-            storage.record_run(
-                site=name, started=result.started, finished=result.finished,
-                outcome=result.outcome, pages=result.pages, new=result.new,
-                updated=result.updated, unchanged=result.unchanged, rejected=result.rejected,
-                fallback=result.fallback,
-                errors=result.errors, detail={"error_kinds": result.error_kinds,
-                                              "reason": result.reason},
-            )
+            detail: dict[str, Any] = {"error_kinds": result.error_kinds, "reason": result.reason,
+                                      "truncated": result.truncated}
+            if result.outcome == "ok" and not result.errors:
+                # nothing was lost on the way: later crawls may stop where this one read
+                detail["coverage"] = getattr(crawler.spider, "walks", {})
+            try:
+                storage.record_run(
+                    site=name, started=result.started, finished=result.finished,
+                    outcome=result.outcome, pages=result.pages, new=result.new,
+                    updated=result.updated, unchanged=result.unchanged, rejected=result.rejected,
+                    fallback=result.fallback, errors=result.errors, detail=detail,
+                )
+            except SQLAlchemyError as exc:
+                result.outcome = "failed"
+                result.reason = "; ".join(filter(None, [
+                    result.reason, f"the run could not be recorded: {database_error(exc)}"]))
             results.append(result)
     storage.close()
     return results

@@ -8,6 +8,9 @@ monitor, the served index — sees the same verdict:
   (default 20%) of the articles it looked at were rejected or could only be read by the
   generic layer — a silent redesign looks like this;
 * ``ok`` otherwise; ``unknown`` before the first run.
+
+A scheduled run skipped because another crawl of the site was running is recorded
+(outcome ``skipped``) and shown, but judged by the crawl that ran instead.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from crawler.extraction.dates import VIETNAM
 from crawler.sites import all_sites
 from crawler.storage import CrawlRun, Storage, utcnow
 
+#: the outcome recorded for a scheduled run that did not crawl because another crawl did
+SKIPPED = "skipped"
+
 
 @dataclass
 class SiteStatus:
@@ -33,6 +39,8 @@ class SiteStatus:
     runs: int
     next_run: datetime | None
     last_run: CrawlRun | None
+    #: the latest scheduled run that did not crawl, because another crawl held the site
+    last_skipped: CrawlRun | None = None
 
     def to_json(self) -> dict[str, Any]:
         last = self.last_run
@@ -46,6 +54,10 @@ class SiteStatus:
                 "unchanged": last.unchanged, "rejected": last.rejected,
                 "fallback": last.fallback, "errors": last.errors,
                 "reason": (last.detail or {}).get("reason"),
+            },
+            "last_skipped": None if self.last_skipped is None else {
+                "started": self.last_skipped.started.isoformat(),
+                "reason": (self.last_skipped.detail or {}).get("reason"),
             },
         }
 
@@ -76,14 +88,17 @@ def site_statuses(config: Config, storage: Storage, now: datetime | None = None)
         if not site_config.enabled:
             continue
         runs = storage.runs(name, limit=50)
-        last = runs[0] if runs else None
-        last_ok = next((r for r in runs if r.outcome == "ok"), None)
+        # a skipped run (another crawl held the site) says nothing about the site's health
+        crawls = [r for r in runs if r.outcome != SKIPPED]
+        last = crawls[0] if crawls else None
+        last_ok = next((r for r in crawls if r.outcome == "ok"), None)
         health, reason = _health(last, last_ok, site_config, now)
         scheduled = storage.next_run(name)
         statuses.append(SiteStatus(
             site=name, health=health, reason=reason, articles=storage.count(name),
             articles_today=storage.count_published_since(name, today), runs=storage.run_count(name),
             next_run=scheduled.next_run if scheduled else None, last_run=last,
+            last_skipped=next((r for r in runs if r.outcome == SKIPPED), None),
         ))
     return statuses
 
@@ -97,6 +112,9 @@ def format_status(statuses: list[SiteStatus]) -> str:
             lines.append(f"  last run  {r.started:%Y-%m-%d %H:%M:%S} UTC, {r.outcome}: {r.new} new, "
                          f"{r.updated} updated, {r.unchanged} unchanged, {r.rejected} rejected, "
                          f"{r.fallback} by the generic layer, {r.errors} errors")
+        if s.last_skipped:
+            lines.append(f"  skipped   {s.last_skipped.started:%Y-%m-%d %H:%M:%S} UTC, "
+                         f"{(s.last_skipped.detail or {}).get('reason') or 'skipped'}")
         lines.append(f"  next run  {s.next_run:%Y-%m-%d %H:%M:%S} UTC" if s.next_run
                      else "  next run  not scheduled (no daemon running)")
         lines.append(f"  articles  {s.articles} stored, {s.articles_today} published today; "

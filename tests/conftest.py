@@ -6,21 +6,28 @@ their own data folder, database and feeds folder, the way a user or cron runs th
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import queue
 import shutil
+import ssl
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from functools import partial
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from crawler.storage import Storage
-from scheduler.sitecopy import serving
+from scheduler.sitecopy import FolderHandler, base_url, serving
 
 from .pg import PostgresUnavailable, TempPostgres
 
@@ -176,3 +183,178 @@ def editable_copy(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     shutil.copytree(SITE_ROOT, root)
     with serving(root) as url:
         yield root, url
+
+
+@dataclass
+class SmallDisk:
+    """A real, tiny filesystem (tmpfs) that a test can fill up."""
+
+    path: Path
+
+    def fill(self, leave: int = 0) -> None:
+        """Fill the filesystem, then give back ``leave`` bytes."""
+        fd = os.open(self.path / "filler", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        size = 0
+        try:
+            while True:
+                size += os.write(fd, b"\0" * 65536)
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC, exc
+        os.ftruncate(fd, max(0, size - leave))
+        os.close(fd)
+
+    def free(self) -> None:
+        (self.path / "filler").unlink()
+
+    def read_only(self) -> None:
+        """Remount it read-only, as a failing disk or a careful admin would."""
+        subprocess.run(["mount", "-o", "remount,ro", str(self.path)], check=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
+    """A 4 MiB tmpfs mounted for the test (needs root, as in CI; skipped otherwise)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield SmallDisk(mount)
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the hostile copy answers for one path instead of the saved file."""
+
+    status: int = 200
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+
+#: what the hostile copy answers for a path: one Answer always, or a list served in turn
+#: (the last one repeating), e.g. ``[Answer(429, …), Answer(200, …)]``
+Answers = dict[str, "Answer | list[Answer]"]
+
+
+class _HostileHandler(FolderHandler):
+    def __init__(self, *args: object, answers: Answers, seen: list[str],
+                 times: list[float] | None = None, **kwargs: object) -> None:
+        self.answers = answers
+        self.seen = seen
+        self.times = times
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.seen.append(self.path)
+        if self.times is not None:
+            self.times.append(time.monotonic())
+        answer = self.answers.get(self.path)
+        if isinstance(answer, list):
+            answer = answer.pop(0) if len(answer) > 1 else answer[0]
+        if answer is None:
+            return super().do_GET()
+        self.send_response(answer.status)
+        headers = dict(answer.headers)
+        headers.setdefault("Content-Type", "text/html; charset=utf-8")
+        headers.setdefault("Content-Length", str(len(answer.body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        try:
+            self.wfile.write(answer.body)
+        except OSError:  # the crawler hung up on a page it will not read
+            pass
+
+
+def copy_handler(answers: Answers, seen: list[str], root: Path = SITE_ROOT,
+                 times: list[float] | None = None) -> Callable[..., object]:
+    """The request handler of :func:`hostile_copy`, to serve one host of a fake web."""
+    return partial(_HostileHandler, root=root.resolve(), answers=answers, seen=seen, times=times)
+
+
+@contextmanager
+def hostile_copy(answers: Answers, root: Path = SITE_ROOT,
+                 times: list[float] | None = None) -> Iterator[tuple[str, list[str]]]:
+    """The saved copy on loopback, except that ``answers`` (URL path → Answer) override it.
+
+    Yields the base URL and the list of request paths the server saw, in order (and
+    appends each request's ``time.monotonic()`` to ``times`` if given).
+    """
+    seen: list[str] = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), copy_handler(answers, seen, root, times))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield base_url(server), seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _self_signed(directory: Path, host: str) -> ssl.SSLContext:
+    """A TLS server context with a throwaway certificate (Scrapy, like a browser behind an
+    intercepting proxy, is not told to verify it: its default context does not)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (directory / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(directory / "cert.pem", directory / "key.pem")
+    return context
+
+
+class _Proxy(BaseHTTPRequestHandler):
+    """An HTTPS proxy that is the whole web: ``CONNECT host:443``, then TLS, then the
+    handler given for that host (or for ``*``)."""
+
+    def __init__(self, *args: object, tls: ssl.SSLContext,
+                 hosts: dict[str, Callable[..., object]], **kwargs: object) -> None:
+        self.tls = tls
+        self.hosts = hosts
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def do_CONNECT(self) -> None:  # noqa: N802
+        host = self.path.rsplit(":", 1)[0]
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+        try:
+            inner = self.tls.wrap_socket(self.connection, server_side=True)
+        except (ssl.SSLError, OSError):
+            return
+        self.hosts.get(host, self.hosts["*"])(inner, self.client_address, self.server)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def web_through_proxy(directory: Path, hosts: dict[str, Callable[..., object]]) -> Iterator[str]:
+    """A loopback proxy standing in for the internet; yields its ``http://`` URL, for
+    ``https_proxy``, so a crawl without ``--mirror`` reaches ``https://dangcongsan.vn``."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(
+        _Proxy, tls=_self_signed(directory, "dangcongsan.vn"), hosts=hosts))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield base_url(server)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,24 +1,29 @@
 """The spider every site shares: listings in, article pages out, extraction delegated.
 
 Listing pages are always fetched again; article pages already stored are skipped,
-and a category stops paginating at the first listing page that holds only known
-articles — so a scheduled crawl costs a few listing pages when nothing is new.
+and a category stops paginating at the first listing page that holds only articles a
+completed crawl had already covered — so a scheduled crawl costs a few listing pages
+when nothing is new, and a crawl that was killed or cut short hides nothing: what it
+stored does not count as covered until a crawl has read past it (``walks``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from typing import Any, ClassVar
 
 import scrapy
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
+from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
 from ..extraction.layered import ExtractionError
 from ..items import Article
-from ..middlewares import MIRROR_OF
+from ..middlewares import MIRROR_OF, OffMirror
 from ..pipelines import STATS_PREFIX, record_rejection
 from ..sites import Site
 from ..storage import Storage
@@ -41,6 +46,9 @@ class SiteSpider(scrapy.Spider):
         self.max_pages = int(max_pages) if max_pages else None
         self.refresh = refresh in (True, "1", "true", "yes")
         self.allowed_domains = list(self.site.hosts)
+        #: category → how this crawl's walk of its listing ended (``depth``, ``bottom``)
+        self.walks: dict[str, dict[str, Any]] = {}
+        self._coverage: dict[str, tuple[datetime, dict[str, Any]] | None] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -76,15 +84,28 @@ class SiteSpider(scrapy.Spider):
         self._stat("pages/listing")
         listing = self.site.listing(response.url, response.text, category=category, page=page)
         keys = {url: article_key(self.site, url) for url in listing.article_urls}
-        known = set() if self.refresh else self.storage.known_keys(keys.values())
+        stored = {} if self.refresh else self.storage.first_seen(keys.values())
         for url in listing.article_urls:
-            if keys[url] in known:
+            if keys[url] in stored:
                 self._stat("articles/skipped_known")
                 continue
             yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error)
-        all_known = bool(keys) and all(key in known for key in keys.values())
-        if listing.next_page and page < (self.max_pages or 1) and not all_known:
+        if category is None:
+            return
+        covered = self._covered(category)
+        if covered and keys and all(k in stored and stored[k] <= covered[0] for k in keys.values()):
+            self.walks[category] = covered[1]  # below here, that crawl's walk still holds
+        elif listing.next_page and page < (self.max_pages or 1):
             yield self._listing_request(listing.next_page, category, page + 1)
+        else:
+            self.walks[category] = {"depth": page, "bottom": listing.next_page is None}
+
+    def _covered(self, category: str) -> tuple[datetime, dict[str, Any]] | None:
+        """The completed crawl this one may trust for ``category`` (see Storage.listing_coverage)."""
+        if category not in self._coverage:
+            self._coverage[category] = self.storage.listing_coverage(
+                self.site.name, category, self.max_pages or 1)
+        return self._coverage[category]
 
     def parse_article(self, response: Response) -> Iterator[Article]:
         self._stat("pages/article")
@@ -105,8 +126,20 @@ class SiteSpider(scrapy.Spider):
                              "extractor-error", "extractor raised; see the log")
 
     def on_error(self, failure: Failure) -> None:
-        """Expected network failures: one log line, counted by kind, no traceback."""
+        """Expected network failures: one log line, counted by kind, no traceback.
+
+        Pages we will not read are no network failure: rejected as ``too-large`` (over
+        ``DOWNLOAD_MAXSIZE`` on the wire or once decompressed: a gzip bomb) or ``off-site``
+        (redirected to a host that is not the site's).
+        """
         kind = failure.type.__name__ if failure.type else "Error"
+        refused = _refusal(failure)
+        if refused:
+            url = failure.request.meta.get(MIRROR_OF, failure.request.url)
+            logger.warning("rejected %s: %s", url, refused)
+            record_rejection(self.crawler, self.storage, self.site.name, url, refused,
+                             f"{refused}: {failure.getErrorMessage()}")
+            return
         response = getattr(failure.value, "response", None)
         if response is not None:
             kind = f"http_{response.status}"
@@ -116,3 +149,19 @@ class SiteSpider(scrapy.Spider):
         message = f"{kind}: {failure.getErrorMessage()}" if response is None else kind
         self._stat("last_error", f"{message} ({url})")
         logger.warning("failed %s: %s", url, message)
+
+
+def _refusal(failure: Failure) -> str | None:
+    """The rejection reason for a page Scrapy refused to hand over, None for other failures.
+
+    Scrapy refuses an oversized body with a cancelled download (HTTP handler) or an
+    ignored request (decompression), and an off-site redirect with an ignored request
+    (its offsite middleware, or ours in mirror mode); the messages tell them apart.
+    """
+    message = failure.getErrorMessage()
+    if (failure.check(DownloadCancelledError, CancelledError) and "max size" in message
+            or failure.check(IgnoreRequest) and "DOWNLOAD_MAXSIZE" in message):
+        return "too-large"
+    if failure.check(OffMirror) or failure.check(IgnoreRequest) and "offsite" in message:
+        return "off-site"
+    return None

@@ -12,7 +12,9 @@ from sqlalchemy.engine import make_url
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect on a new file only
+    if not cursor.execute("PRAGMA page_count").fetchone()[0]:
+        # takes effect on a new file only, and writes: a full disk or read-only file refuses it
+        cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")

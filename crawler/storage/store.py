@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote
 
 from sqlalchemy import (
     Connection,
     case,
+    create_engine,
     delete,
     func,
     insert,
@@ -346,3 +350,58 @@ class Storage:
         if changed is not None and changed.tzinfo is None:
             changed = changed.replace(tzinfo=timezone.utc)
         return int(top), changed
+
+    # --- listing coverage: how deep a completed crawl read each category --------------------
+
+    def first_seen(self, keys: Iterable[str]) -> dict[str, datetime]:
+        """When each stored key was first stored; keys not stored are absent."""
+        keys = list(keys)
+        if not keys:
+            return {}
+        query = select(ArticleRow.key, ArticleRow.first_seen).where(ArticleRow.key.in_(keys))
+        with self.engine.connect() as conn:
+            return {key: seen for key, seen in conn.execute(query)}
+
+    def listing_coverage(self, site: str, category: str,
+                         depth: int) -> tuple[datetime, dict[str, Any]] | None:
+        """The newest successful run that read ``category`` of ``site`` to its end or at least
+        ``depth`` listing pages deep without losing an article: ``(its end, its walk)``.
+
+        Every article listed there when that run ended is stored, so an article stored no
+        later than that end is one a crawl may stop at; one stored since, by a crawl that
+        was killed or cut short, is not (issue 12: interrupted crawls lost articles).
+        """
+        query = (select(CrawlRun.finished, CrawlRun.detail)
+                 .where(CrawlRun.site == site, CrawlRun.outcome == "ok")
+                 .order_by(CrawlRun.finished.desc(), CrawlRun.id.desc()).limit(200))
+        with Session(self.engine) as session:
+            for finished, detail in session.execute(query):
+                walk = ((detail or {}).get("coverage") or {}).get(category)
+                if walk and (walk.get("bottom") or int(walk.get("depth", 0)) >= depth):
+                    return finished, walk
+        return None
+
+    @classmethod
+    def read_only(cls, path: Path) -> Storage:
+        """``path`` opened for reading only, when it cannot be opened to write (a read-only
+        mount, another user's file), so ``partyfeed status`` still reports.
+
+        No pragmas and no schema changes, which would write.  ``mode=ro`` sees a running
+        writer's WAL; on a read-only filesystem SQLite cannot make the WAL index it needs
+        for that, and nothing can be writing there, so the file is read as ``immutable``.
+        """
+
+        def connect() -> sqlite3.Connection:
+            uri = f"file:{quote(str(path.resolve()))}"
+            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True)
+            try:
+                conn.execute("PRAGMA schema_version")  # SQLite opens the file lazily
+            except sqlite3.OperationalError:
+                conn.close()
+                conn = sqlite3.connect(f"{uri}?immutable=1", uri=True)
+            return conn
+
+        storage = cls.__new__(cls)
+        storage.engine = create_engine("sqlite://", creator=connect)
+        storage._insert = sqlite.insert
+        return storage

@@ -1,0 +1,142 @@
+"""A crawl that is killed, timed out or cut short never hides articles from the next one.
+
+The kill point is the copy server's own request counter: the server holds the k-th
+request (and every later one) and tells the test, which then sends ``kill -9`` — so
+the crawl dies at a known point in its walk, chosen by a seeded random number, with
+no sleeping and no guessing.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+from sqlalchemy import select
+
+from crawler.storage import ArticleRow
+from scheduler.sitecopy import FolderHandler, base_url
+
+from .conftest import SITE_ROOT, Install, expected_articles
+
+#: requests a full crawl of the copy makes (home, 2 × 3 listing pages, 39 articles)
+FULL_CRAWL_REQUESTS = 46
+
+
+class _Gate:
+    """Counts requests; from the ``stop_at``-th on, holds them until released."""
+
+    def __init__(self, stop_at: int) -> None:
+        self.stop_at = stop_at
+        self.count = 0
+        self.lock = threading.Lock()
+        self.reached = threading.Event()
+        self.released = threading.Event()
+
+    def enter(self) -> None:
+        with self.lock:
+            self.count += 1
+            hold = self.count >= self.stop_at
+        if hold:
+            self.reached.set()
+            self.released.wait(timeout=120)
+
+
+class _GatedHandler(FolderHandler):
+    def __init__(self, *args: object, gate: _Gate, **kwargs: object) -> None:
+        self.gate = gate
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.gate.enter()
+        try:
+            super().do_GET()
+        except OSError:  # the crawler was killed while we held its request
+            pass
+
+
+@contextmanager
+def _gated_copy(stop_at: int) -> Iterator[tuple[str, _Gate]]:
+    gate = _Gate(stop_at)
+    server = ThreadingHTTPServer(("127.0.0.1", 0),
+                                 partial(_GatedHandler, root=SITE_ROOT.resolve(), gate=gate))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield base_url(server), gate
+    finally:
+        gate.released.set()
+        server.shutdown()
+        server.server_close()
+
+
+def _killed_crawl(install: Install, stop_at: int, *extra: str) -> None:
+    """``partyfeed crawl`` killed with SIGKILL when it asks the copy for its ``stop_at``-th page."""
+    with _gated_copy(stop_at) as (mirror, gate):
+        process = subprocess.Popen(install.command("crawl", "dangcongsan", "--mirror", mirror,
+                                                   "--no-feeds", *extra),
+                                   cwd=install.root, env=install.env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # the crawl ends by itself when it makes fewer requests than stop_at
+        threading.Thread(target=lambda: (process.wait(), gate.reached.set()), daemon=True).start()
+        assert gate.reached.wait(timeout=120)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+
+
+def _stored_urls(install: Install) -> set[str]:
+    storage = install.storage()
+    try:
+        with storage.engine.connect() as conn:
+            return set(conn.scalars(select(ArticleRow.url)))
+    finally:
+        storage.close()
+
+
+def _full_crawl(install: Install, site_copy: str) -> subprocess.CompletedProcess[str]:
+    result = install.run("crawl", "dangcongsan", "--mirror", site_copy, "--no-feeds")
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_interrupted_crawls_lose_nothing(tmp_path: Path, site_copy: str) -> None:
+    """Random ``kill -9``s (seeded, several rounds), then one normal crawl: every article."""
+    every = {a["url"] for a in expected_articles()}
+    for seed in range(4):
+        rnd = random.Random(seed)
+        root = tmp_path / f"round-{seed}"
+        root.mkdir()
+        install = Install(root)
+        kills = [(rnd.randint(3, FULL_CRAWL_REQUESTS), rnd.choice(["", "1", "2"]))
+                 for _ in range(rnd.randint(1, 3))]
+        for stop_at, max_pages in kills:
+            _killed_crawl(install, stop_at, *(["--max-pages", max_pages] if max_pages else []))
+        before = len(_stored_urls(install))
+        _full_crawl(install, site_copy)
+        missing = every - _stored_urls(install)
+        assert not missing, (f"round {seed} (kills at {kills}, {before} stored before): "
+                             f"{len(missing)} articles never stored: {sorted(missing)[:3]}")
+
+
+def test_a_shallow_crawl_hides_no_deeper_listing_page(install: Install, site_copy: str) -> None:
+    """``--max-pages 1`` read only page 1 of each category; the next normal crawl reads on."""
+    shallow = install.run("crawl", "dangcongsan", "--mirror", site_copy, "--max-pages", "1",
+                          "--no-feeds")
+    assert shallow.returncode == 0, shallow.stderr
+    assert len(_stored_urls(install)) < len(expected_articles())
+    _full_crawl(install, site_copy)
+    assert _stored_urls(install) == {a["url"] for a in expected_articles()}
+
+
+def test_a_complete_crawl_lets_the_next_one_stop_early(install: Install, site_copy: str) -> None:
+    """Nothing new: the next crawl reads the first listing page of each category and stops."""
+    _full_crawl(install, site_copy)
+    again = _full_crawl(install, site_copy)
+    # home + one listing page per default category (thoi-su, tu-tuong-van-hoa)
+    assert "— 3 pages, 0 new" in again.stdout, again.stdout
