@@ -12,10 +12,12 @@ holding a thread per connection forever: 1,100 silent connections under the comm
   ``timeout_keep_alive``);
 * a client that stops reading its response is closed after :data:`WRITE_TIMEOUT`;
 * the event loop is asyncio's, not uvloop: when ``accept()`` fails with EMFILE,
-  asyncio stops accepting for a second and the kernel keeps new connections queued
-  (backlog :data:`BACKLOG`) until the timeouts free descriptors, while libuv accepts
-  and drops them.  That condition, and a client that goes away mid-response, are
-  logged as one line each, never a traceback.
+  asyncio stops accepting for a second while the kernel keeps new connections queued
+  (backlog :data:`BACKLOG`) — libuv instead accepts and drops them.  At that moment the
+  server closes the silent connections that have waited longest (a tenth of them), so
+  a reader queued behind a flood is answered within a second or two, not after
+  :data:`HEADER_TIMEOUT` (see :meth:`FeedServer._loop_error`).  That condition, and a
+  client that goes away, are logged as one line each, never a traceback.
 
 The socket is bound before anything else starts, in the caller's thread, so a busy or
 invalid address is a :class:`ServeError` (one line, exit status 2) before a daemon's
