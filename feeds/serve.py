@@ -219,6 +219,10 @@ class FeedServer:
         try:
             loop.run_until_complete(self._uvicorn.serve(sockets=[self.socket]))
         finally:
+            # uvicorn re-raises a captured SIGINT inside the loop, which then stops before the
+            # callbacks that release anyio's worker threads have run: run them, or the
+            # process waits on those threads forever
+            loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
             self.socket.close()
             self.site.close()
