@@ -79,11 +79,13 @@ class FeedProtocol(HttpToolsProtocol):
         self._arm_header_timer()
 
     def data_received(self, data: bytes) -> None:
-        if self._header_timer is not None and not data.isascii():
+        between_requests = self.cycle is None or self.cycle.response_complete
+        if (between_requests or self._header_timer is not None) and not data.isascii():
             # People and readers paste Vietnamese URLs unescaped (``?filter=Đảng``), and
             # nginx takes them; llhttp rejects any byte over 0x7f in a request target.
-            # Escape them as a browser would.  Only while headers are awaited: the only
-            # requests answered here are GET and HEAD, which have no body.
+            # Escape them as a browser would, in what arrives while no request is being
+            # answered or its headers are awaited: requests answered here are GET and HEAD,
+            # which have no body.
             data = _NON_ASCII.sub(lambda m: b"%%%02X" % m.group()[0], data)
         super().data_received(data)
 

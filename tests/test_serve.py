@@ -261,6 +261,21 @@ def test_vietnamese_filters_with_and_without_diacritics(served, client: Client) 
     assert sensitive == []
 
 
+def test_unescaped_vietnamese_works_on_a_kept_alive_connection(client: Client) -> None:
+    with socket.create_connection((client.host, client.port), timeout=30) as sock:
+        reader = sock.makefile("rb")
+        for _ in range(2):
+            sock.sendall("GET /all.json?filter=Đảng&limit=3 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+            status = reader.readline()
+            length = 0
+            while (line := reader.readline()) != b"\r\n":
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            body = reader.read(length)
+            assert status.startswith(b"HTTP/1.1 200"), status
+            assert len(json.loads(body)["items"]) == 3
+
+
 def test_filter_fields_filterout_limit_format_fulltext(served, client: Client) -> None:
     install = served[0]
     titles = _ids(client.request("/dangcongsan.rss?filter_title=dang&limit=200")[2])
