@@ -13,8 +13,7 @@ from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING, TypeVar
 
-from lxml import html as lxml_html
-from lxml.etree import ParserError, _Element
+from lxml.etree import _Element
 
 from ..items import Article, Image
 from .bylines import parse_byline
@@ -22,31 +21,18 @@ from .dates import parse_date, to_vietnam
 from .generic import find_main_content, find_published, find_summary, find_title
 from .html import Body, clean_body, original_image_url
 from .metadata import read_metadata
+from .parsing import ExtractionError, parse_html
 from .text import clean_text, strip_outlet_prefix
 
 if TYPE_CHECKING:
     from ..sites.base import Layout, Site
 
+__all__ = ["GENERIC", "METADATA", "ExtractionError", "extract"]
+
 METADATA, GENERIC = "metadata", "generic"
 T = TypeVar("T")
 #: og:image values that are the site's logo or share card, not the article's photo
 _SITE_WIDE_IMAGE = re.compile(r"default|logo|no-?image|placeholder|share", re.IGNORECASE)
-
-
-class ExtractionError(ValueError):
-    """The page is not an HTML document at all."""
-
-
-def parse_html(html: str | bytes) -> _Element:
-    if isinstance(html, str):
-        html = html.encode("utf-8")
-        parser = lxml_html.HTMLParser(encoding="utf-8")
-    else:
-        parser = None  # let libxml2 honour the page's declared charset
-    try:
-        return lxml_html.document_fromstring(html, parser=parser)
-    except (ParserError, ValueError) as exc:
-        raise ExtractionError(f"not an HTML document: {exc}") from None
 
 
 def _first(doc: _Element, selector: str | None) -> _Element | None:
