@@ -191,13 +191,20 @@ def _box_of(img: _Element, root: _Element) -> _Element | None:
     return None
 
 
+def _is_block(element: _Element) -> bool:
+    """A paragraph-like element; a table row counts when it holds no paragraph (a data table)."""
+    if element.tag in _BLOCKS:
+        return True
+    return element.tag == "tr" and not any(d.tag in _BLOCKS for d in element.iterdescendants())
+
+
 def _text_blocks(root: _Element) -> list[_Element]:
     blocks = []
     for element in root.iter():
         if not isinstance(element.tag, str) or element is root:
             continue
-        if element.tag in _BLOCKS and not any(a.tag in _BLOCKS or a.tag == "figure"
-                                               for a in element.iterancestors()):
+        if _is_block(element) and not any(a.tag == "figure" or _is_block(a)
+                                           for a in element.iterancestors()):
             blocks.append(element)
     return blocks
 
@@ -244,6 +251,52 @@ def _loose_text_to_paragraphs(root: _Element) -> None:
             div.tag = "p"
 
 
+#: inline elements that belong in a paragraph with the text around them
+_INLINE = {"a", "abbr", "b", "br", "cite", "code", "em", "font", "i", "mark", "q", "s", "small", "span",
+           "strong", "sub", "sup", "time", "u"}
+_CONTAINERS = ("div", "section", "article", "main", "td", "body")
+
+
+def _wrap_loose_runs(root: _Element) -> None:
+    """Text between blocks (``<h2>…</h2>Some prose<h2>``) becomes a paragraph of its own.
+
+    A container that mixes blocks with bare text would otherwise lose the bare text: only
+    blocks make paragraphs.
+    """
+    for container in [root, *root.iter(*_CONTAINERS)]:
+        kids = [k for k in container if isinstance(k.tag, str)]
+        if not any(k.tag not in _INLINE for k in kids):
+            continue
+        run: _Element | None = None
+
+        def add_text(text: str | None, position: int) -> None:
+            nonlocal run
+            if not text or not text.strip():
+                return
+            if run is None:
+                run = lxml_html.Element("p")
+                container.insert(position, run)
+                run.text = text
+            elif len(run):
+                run[-1].tail = (run[-1].tail or "") + text
+            else:
+                run.text = (run.text or "") + text
+
+        text, container.text = container.text, None
+        add_text(text, 0)
+        for kid in list(container):
+            tail, kid.tail = kid.tail, None
+            if isinstance(kid.tag, str) and kid.tag in _INLINE:
+                if run is None:
+                    run = lxml_html.Element("p")
+                    kid.addprevious(run)
+                run.append(kid)
+            elif isinstance(kid.tag, str):
+                run = None
+            add_text(tail, container.index(run if run is not None and run.getparent() is container
+                                                else kid) + 1)
+
+
 def _posters_to_images(root: _Element) -> None:
     """A video player keeps its poster frame as the picture; the player itself cannot go in a feed."""
     for video in list(root.iter("video")):
@@ -261,6 +314,7 @@ def clean_body(element: _Element, base_url: str) -> Body:
     _strip_chrome(root)
     images = _figures(root, base_url)
     _loose_text_to_paragraphs(root)
+    _wrap_loose_runs(root)
     byline = _take_byline(root)
     _drop_end_marker(root)
     root.make_links_absolute(base_url, resolve_base_href=False)

@@ -18,10 +18,10 @@ from lxml.etree import _Element
 from ..items import Article, Image
 from .bylines import parse_byline
 from .dates import parse_date, to_vietnam
-from .generic import find_main_content, find_published, find_summary, find_title
+from .generic import choose_body, find_main_content, find_published, find_summary, find_title, trafilatura_body
 from .html import Body, clean_body, original_image_url
 from .metadata import read_metadata
-from .parsing import ExtractionError, parse_html
+from .parsing import ExtractionError, page_text, parse_html
 from .text import clean_text, strip_outlet_prefix
 
 if TYPE_CHECKING:
@@ -69,7 +69,8 @@ def _pick(layers: dict[str, str], name: str, *candidates: tuple[T | None, str | 
 
 def extract(url: str, html: str | bytes, site: Site | None = None) -> Article:
     """Extract an article; fields no layer can fill stay empty for validation to judge."""
-    doc = parse_html(html)
+    text = page_text(html)
+    doc = parse_html(text)
     meta = read_metadata(doc)
     layout = _layout(doc, site)
     site_layer = f"site:{layout.name}" if layout else None
@@ -89,13 +90,20 @@ def extract(url: str, html: str | bytes, site: Site | None = None) -> Article:
     article.updated = _vn(updated)
     content = _first(doc, layout.content) if layout else None
     body_layer: str = site_layer or GENERIC
+    body = clean_body(content, url) if content is not None else Body()
     if content is None:
         content, body_layer = find_main_content(doc), GENERIC
+        body = clean_body(content, url) if content is not None else Body()
+        # trafilatura's text may also hold the headline, the lead, captions and the byline
+        around = " ".join([article.title or "", meta.summary or "",
+                           *(i.caption or "" for i in body.images), body.byline or ""])
+        chosen = choose_body(content, body.text, around, trafilatura_body(text, url))
+        if chosen is not content and chosen is not None:
+            content, body = chosen, clean_body(chosen, url)
     summary = _pick(layers, "summary", (_text_of(doc, layout.summary) if layout else None, site_layer),
                    (meta.summary, METADATA),
                    (find_summary(doc, content) if not layout else None, GENERIC))
     article.summary = clean_text(strip_outlet_prefix(summary)) or None if summary else None
-    body = clean_body(content, url) if content is not None else Body()
     if body.text:
         layers["body"] = body_layer
     elif meta.body_text:

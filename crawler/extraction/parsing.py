@@ -66,9 +66,13 @@ def unwrap_swallowed_prose(doc: _Element) -> None:
             element.drop_tag()
 
 
-def parse_html(html: str | bytes, content_type: str | None = None) -> _Element:
-    """A document tree; bytes are decoded first by :func:`~.decoding.decode_page`."""
-    text = decode_page(html, content_type).text if isinstance(html, bytes) else html
+def page_text(html: str | bytes) -> str:
+    """Text as is; bytes decoded by :func:`~.decoding.decode_page` (no HTTP header: a saved file)."""
+    return decode_page(html).text if isinstance(html, bytes) else html
+
+
+def parse_html(text: str) -> _Element:
+    """A document tree with browser element boundaries (see the module docstring)."""
     parser = lxml_html.HTMLParser(encoding="utf-8")
     try:
         doc = lxml_html.document_fromstring(text.encode("utf-8"), parser=parser)
