@@ -18,6 +18,8 @@ _ROLE = re.compile(
 )
 _SOURCE = re.compile(r"^\(?\s*(?:theo|nguồn)\s*[:]?\s*(.+?)\)?$", re.IGNORECASE)
 _SPLIT = re.compile(r"\s*(?:,|;|\s-\s|\s–\s|\svà\s)\s*")
+#: a reporter's or editor's placeholder (``PV`` phóng viên, ``BTV`` biên tập viên), not a name
+PLACEHOLDERS = {"pv", "btv", "ctv"}
 #: longest plausible byline; anything longer is a sentence, not a credit
 MAX_BYLINE_CHARS = 80
 
@@ -32,7 +34,7 @@ def parse_byline(text: str) -> tuple[list[str], str | None]:
         return [], source_match.group(1).strip()
     names = _ROLE.sub("", line, count=1)
     parts = (_ROLE.sub("", part, count=1).strip(" .") for part in _SPLIT.split(names))
-    return [part for part in parts if part], None
+    return [part for part in parts if part and part.casefold() not in PLACEHOLDERS], None
 
 
 def looks_like_byline(text: str) -> bool:

@@ -12,17 +12,19 @@ import re
 from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING, TypeVar
+from urllib.parse import urljoin, urlsplit
 
 from lxml.etree import _Element
 
 from ..items import Article, Image
+from ..urls import site_canonical_url
 from .bylines import parse_byline
 from .dates import parse_date, to_vietnam
 from .generic import choose_body, find_main_content, find_published, find_summary, find_title, trafilatura_body
 from .html import Body, clean_body, original_image_url
-from .metadata import read_metadata
+from .metadata import read_metadata, section_name
 from .parsing import ExtractionError, page_text, parse_html
-from .text import clean_text, strip_outlet_prefix
+from .text import clean_text, slugify, strip_outlet_prefix
 
 if TYPE_CHECKING:
     from ..sites.base import Layout, Site
@@ -49,9 +51,34 @@ def _text_of(doc: _Element, selector: str | None) -> str:
 
 def _layout(doc: _Element, site: Site | None) -> Layout | None:
     for layout in site.layouts if site else ():
-        if _first(doc, layout.title) is not None and _first(doc, layout.content) is not None:
+        if all(_first(doc, selector) is not None
+               for selector in (layout.title, layout.content, layout.marker) if selector):
             return layout
     return None
+
+
+def _same_site(url: str, other: str, site: Site | None) -> bool:
+    host, other_host = (urlsplit(u).hostname or "" for u in (url, other))
+    return site.owns(other) if site else host.removeprefix("www.") == other_host.removeprefix("www.")
+
+
+def _canonical(url: str, declared: str | None, site: Site | None) -> str:
+    """Where the page says it lives (``og:url``/canonical), when that is on the same site.
+
+    A slug URL whose canonical names another article of the site is that article, stored
+    once under the canonical; a canonical off the site is ignored (anyone can write one).
+    """
+    if declared:
+        declared = urljoin(url, declared)
+        if urlsplit(declared).scheme in ("http", "https") and _same_site(url, declared, site):
+            url = declared
+    return site_canonical_url(site, url) if site else url
+
+
+def _not_publisher(names: list[str], publishers: set[str], url: str) -> list[str]:
+    """Authors without the site's or publisher's own name (``baochinhphu.vn``, the portal's)."""
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    return [n for n in names if n.casefold() not in publishers and n.casefold().removeprefix("www.") != host]
 
 
 def _vn(value: datetime | None) -> datetime | None:
@@ -74,6 +101,7 @@ def extract(url: str, html: str | bytes, site: Site | None = None) -> Article:
     meta = read_metadata(doc)
     layout = _layout(doc, site)
     site_layer = f"site:{layout.name}" if layout else None
+    url = _canonical(url, meta.canonical, site)
     article = Article(url=url, site=site.name if site else "generic")
     layers = article.layers
 
@@ -88,7 +116,7 @@ def extract(url: str, html: str | bytes, site: Site | None = None) -> Article:
                     site_layer),
                    (meta.updated, METADATA))
     article.updated = _vn(updated)
-    content = _first(doc, layout.content) if layout else None
+    content = _first(doc, layout.content) if layout and layout.content else None
     body_layer: str = site_layer or GENERIC
     body = clean_body(content, url) if content is not None else Body()
     if content is None:
@@ -118,7 +146,7 @@ def extract(url: str, html: str | bytes, site: Site | None = None) -> Article:
         article.images = [Image(url=original_image_url(meta.image))]
         layers["images"] = METADATA
 
-    publisher = {p.casefold() for p in (site.publisher_names if site else ())}
+    publisher = {p.casefold() for p in (*(site.publisher_names if site else ()), *meta.publishers)}
     byline_authors: list[str] = []
     source: str | None = None
     byline_layer = body_layer if body.byline else site_layer
@@ -127,18 +155,20 @@ def extract(url: str, html: str | bytes, site: Site | None = None) -> Article:
     elif layout and layout.author:
         byline_authors, source = parse_byline(_text_of(doc, layout.author))
     authors = _pick(layers, "authors", (byline_authors, byline_layer), (meta.authors, METADATA))
-    article.authors = [a for a in authors or [] if a.casefold() not in publisher]
+    article.authors = _not_publisher(authors or [], publisher, url)
     if source:
         article.source = source
         layers["source"] = byline_layer or GENERIC
 
     slug = site.category_slug(url) if site else None
-    article.category_slug = slug
     category = _pick(layers, "category",
                     (_text_of(doc, layout.category) if layout and layout.category else None, site_layer),
                     (site.categories.get(slug) if site and slug else None, "site:url"),
-                    (meta.category, METADATA))
+                    (section_name(meta.category, site.categories.values() if site else ())
+                     if meta.category else None, METADATA))
     article.category = category
+    # a URL without a category (the 2026 portal's /tin-hoat-dong/) files the article under its section
+    article.category_slug = slug or (slugify(category) if site and category else None)
     tags = _pick(layers, "tags", ([clean_text(t.text_content()) for t in doc.cssselect(layout.tags)]
                          if layout and layout.tags else None, site_layer), (meta.tags, METADATA))
     article.tags = [t for t in tags or [] if t]
