@@ -117,6 +117,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    from crawler.extraction.decoding import decode_page
     from crawler.extraction.layered import ExtractionError, extract
 
     site = get_site(args.site) if args.site else site_for_url(args.url)
@@ -125,8 +126,11 @@ def cmd_extract(args: argparse.Namespace) -> int:
     except OSError as exc:
         _err(f"cannot read {args.file}: {exc.strerror}")
         return 2
+    page = decode_page(html)  # as a crawl decodes, without the HTTP header a file has lost
+    if page.mislabelled:
+        _err(f"{args.file}: UTF-8 page labelled {page.source} as a single-byte charset; decoded as UTF-8")
     try:
-        article = extract(args.url, html, site)
+        article = extract(args.url, page.text, site)
     except ExtractionError as exc:
         _err(f"{args.file}: {exc}")
         return 1
