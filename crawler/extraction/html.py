@@ -192,10 +192,22 @@ def _box_of(img: _Element, root: _Element) -> _Element | None:
 
 
 def _is_block(element: _Element) -> bool:
-    """A paragraph-like element; a table row counts when it holds no paragraph (a data table)."""
-    if element.tag in _BLOCKS:
-        return True
-    return element.tag == "tr" and not any(d.tag in _BLOCKS for d in element.iterdescendants())
+    """A paragraph-like element that holds no paragraph itself (a ``<blockquote>`` of ``<p>``s, or
+    one left open around the rest of the body, is a container); a table row counts when it holds
+    no paragraph (a data table)."""
+    if element.tag not in _BLOCKS and element.tag != "tr":
+        return False
+    return not any(d.tag in _BLOCKS for d in element.iterdescendants())
+
+
+def _without_figures(block: _Element) -> _Element:
+    """The block without the figures inside it: a caption is not a sentence of the paragraph."""
+    if block.find(".//figure") is None:
+        return block
+    block = copy.deepcopy(block)
+    for figure in list(block.iter("figure")):
+        _remove(figure)
+    return block
 
 
 def _text_blocks(root: _Element) -> list[_Element]:
@@ -257,6 +269,11 @@ _INLINE = {"a", "abbr", "b", "br", "cite", "code", "em", "font", "i", "mark", "q
 _CONTAINERS = ("div", "section", "article", "main", "td", "body")
 
 
+def _holds_blocks(element: _Element) -> bool:
+    """An inline element left open around paragraphs (``<span><p>…``) is no inline run."""
+    return any(d.tag in _BLOCKS or d.tag in ("div", "figure", "table") for d in element.iterdescendants())
+
+
 def _wrap_loose_runs(root: _Element) -> None:
     """Text between blocks (``<h2>…</h2>Some prose<h2>``) becomes a paragraph of its own.
 
@@ -286,7 +303,7 @@ def _wrap_loose_runs(root: _Element) -> None:
         add_text(text, 0)
         for kid in list(container):
             tail, kid.tail = kid.tail, None
-            if isinstance(kid.tag, str) and kid.tag in _INLINE:
+            if isinstance(kid.tag, str) and kid.tag in _INLINE and not _holds_blocks(kid):
                 if run is None:
                     run = lxml_html.Element("p")
                     kid.addprevious(run)
@@ -319,7 +336,7 @@ def clean_body(element: _Element, base_url: str) -> Body:
     _drop_end_marker(root)
     root.make_links_absolute(base_url, resolve_base_href=False)
 
-    paragraphs = [_text(block) for block in _text_blocks(root)]
+    paragraphs = [_text(_without_figures(block)) for block in _text_blocks(root)]
     text = "\n\n".join(p for p in paragraphs if p)
     raw = lxml_html.tostring(root, encoding="unicode", method="html")
     cleaned = nh3.clean(

@@ -7,7 +7,7 @@ furniture, everything after it went with it.  Browsers never give void elements 
 so after parsing their swallowed content is moved back out, behind them.
 
 An element left open that may hold content (``<object>``, ``<button>``, ``<noscript>``,
-``<video>``…) swallows its following siblings in browsers too, but a reader still sees the
+``<video>``, ``<figure>``…) swallows its following siblings in browsers too, but a reader still sees the
 text; since extraction drops such elements whole, one that holds paragraphs of prose is
 unwrapped instead: its content stays, the element goes.
 """
@@ -26,9 +26,9 @@ VOID_ELEMENTS = frozenset({
 })
 
 
-#: elements that extraction drops or skips whole, whose real content is never paragraphs of prose
+#: elements that extraction drops or treats as one box, whose real content is never paragraphs of prose
 _EMBEDDED = ("object", "applet", "button", "select", "textarea", "label", "iframe", "svg", "math",
-             "canvas", "audio", "video", "noscript", "template", "map")
+             "canvas", "audio", "video", "noscript", "template", "map", "figure")
 #: prose inside one of those, beyond which it must have swallowed the article
 _SWALLOWED_TEXT = 200
 
