@@ -17,6 +17,7 @@ from scrapy.http import Response
 
 from .extraction.layered import GENERIC
 from .extraction.text import clean_text, nfc
+from .extraction.verdict import not_an_article
 from .items import Article, Image
 from .sites import site_for_url
 from .storage import Storage
@@ -43,6 +44,9 @@ class ValidatePipeline:
             raise Rejected("missing-url")
         if not item.title:
             raise Rejected("missing-title", item.url)
+        reason = not_an_article(item)  # before the date: an error page has none, and says why
+        if reason:
+            raise Rejected("not-an-article", f"{item.url}: {reason}")
         if item.published is None:
             raise Rejected("missing-published", item.url)
         if item.published.tzinfo is None:

@@ -119,6 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_extract(args: argparse.Namespace) -> int:
     from crawler.extraction.decoding import decode_page
     from crawler.extraction.layered import ExtractionError, extract
+    from crawler.extraction.verdict import not_an_article
 
     site = get_site(args.site) if args.site else site_for_url(args.url)
     try:
@@ -135,6 +136,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
         _err(f"{args.file}: {exc}")
         return 1
     _out(json.dumps(article.to_json(), ensure_ascii=False, indent=2))
+    reason = not_an_article(article)
+    if reason:
+        _err(f"{args.file}: not an article, a crawl would reject it: {reason}")
     return 0
 
 

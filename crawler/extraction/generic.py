@@ -111,6 +111,21 @@ def choose_body(ours: _Element | None, ours_text: str, around: str, theirs: _Ele
     return ours if precision >= _AGREEMENT and recall >= _AGREEMENT else theirs
 
 
+#: a generic body whose text is mostly the page's own link texts is navigation, not an article
+_MAX_LINK_TEXT_SHARE = 0.5
+
+
+def is_link_chrome(doc: _Element, text: str) -> bool:
+    """The body is mostly text the page also shows as links (menus, related headlines).
+
+    On a page without an article (a video player alone, an error page) trafilatura falls
+    back to the page's whole text; what it returns then is the navigation.
+    """
+    links = " ".join(clean_text(a.text_content()) for a in doc.iter("a"))
+    precision, _ = precision_recall(links, text)
+    return precision > _MAX_LINK_TEXT_SHARE
+
+
 def find_title(doc: _Element) -> str | None:
     for h1 in doc.iter("h1"):
         text = clean_text(h1.text_content())

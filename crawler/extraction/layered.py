@@ -20,7 +20,8 @@ from ..items import Article, Image
 from ..urls import site_canonical_url
 from .bylines import parse_byline
 from .dates import parse_date, to_vietnam
-from .generic import choose_body, find_main_content, find_published, find_summary, find_title, trafilatura_body
+from .generic import (choose_body, find_main_content, find_published, find_summary, find_title, is_link_chrome,
+                      trafilatura_body)
 from .html import Body, clean_body, original_image_url
 from .metadata import read_metadata, section_name
 from .parsing import ExtractionError, page_text, parse_html
@@ -128,6 +129,8 @@ def extract(url: str, html: str | bytes, site: Site | None = None) -> Article:
         chosen = choose_body(content, body.text, around, trafilatura_body(text, url))
         if chosen is not content and chosen is not None:
             content, body = chosen, clean_body(chosen, url)
+        if body.text and is_link_chrome(doc, body.text):
+            body = Body()  # navigation and related headlines: this page has no article text
     summary = _pick(layers, "summary", (_text_of(doc, layout.summary) if layout else None, site_layer),
                    (meta.summary, METADATA),
                    (find_summary(doc, content) if not layout else None, GENERIC))
