@@ -14,6 +14,7 @@ they disagree, trafilatura's text wins (measured: ``bench/aeb.py``).
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import datetime
 
@@ -21,6 +22,7 @@ import trafilatura
 from lxml import html as lxml_html
 from lxml.etree import _Element, tostring
 from trafilatura.htmlprocessing import convert_to_html
+from trafilatura.metadata import extract_metadata
 
 from .dates import parse_date
 from .overlap import precision_recall
@@ -124,6 +126,18 @@ def is_link_chrome(doc: _Element, text: str) -> bool:
     links = " ".join(clean_text(a.text_content()) for a in doc.iter("a"))
     precision, _ = precision_recall(links, text)
     return precision > _MAX_LINK_TEXT_SHARE
+
+
+#: account names a CMS shows instead of a person
+_NOT_A_NAME = re.compile(r"admin|webmaster|editor$|^by$", re.IGNORECASE)
+
+
+def trafilatura_authors(doc: _Element, url: str) -> list[str]:
+    """The authors trafilatura's metadata finds (bylines in the page text, ``rel=author``...),
+    for pages where neither the body's byline nor the page's metadata names one."""
+    found = extract_metadata(copy.deepcopy(doc), default_url=url).author or ""
+    names = (clean_text(name) for name in found.split(";"))
+    return [name for name in names if name and not _NOT_A_NAME.search(name)]
 
 
 def find_title(doc: _Element) -> str | None:

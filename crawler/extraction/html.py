@@ -29,13 +29,14 @@ _DROP_TAGS = (
 #: class/id words of boxes inside a body that are page furniture, not article
 _CHROME_ATTR = re.compile(
     r"(?:^|[\s_-])(?:share|social|related|relate|comment|binh-?luan|advert|ads|banner|"
-    r"toolbar|tool-bar|print|rating|lien-?quan|quan-?tam|tags?|breadcrumb)(?:$|[\s_-])",
+    r"toolbar|tool-bar|print|rating|lien-?quan|quan-?tam|tags?|breadcrumb)(?:$|[\s_-])|"
+    r"relatednews|relatedbox",
     re.IGNORECASE,
 )
 #: visible text of chrome blocks; an element whose text starts with one of these goes
 CHROME_HEADINGS = (
     "CÓ THỂ BẠN QUAN TÂM", "TIN LIÊN QUAN", "BÀI LIÊN QUAN", "TIN CÙNG CHUYÊN MỤC",
-    "Ý KIẾN BÌNH LUẬN", "GỬI BÌNH LUẬN",
+    "Ý KIẾN BÌNH LUẬN", "GỬI BÌNH LUẬN", "THAM KHẢO THÊM", "XEM THÊM", "ĐỌC THÊM",
 )
 #: editor toolbar text the legacy CMS leaves inside image boxes
 EDITOR_ARTEFACTS = ("leftcenterrightdel",)
@@ -102,7 +103,8 @@ def _remove(element: _Element) -> None:
 
 
 def _is_chrome(element: _Element) -> bool:
-    attrs = f"{element.get('class', '')} {element.get('id', '')}"
+    # ``type`` too: baochinhphu.vn's CMS marks its related box ``type="RelatedNewsBox"``
+    attrs = f"{element.get('class', '')} {element.get('id', '')} {element.get('type', '')}"
     if attrs.strip() and _CHROME_ATTR.search(attrs):
         return True
     if element.tag in ("div", "section", "p", "h2", "h3", "h4", "span", "table"):

@@ -21,7 +21,7 @@ from ..urls import site_canonical_url
 from .bylines import parse_byline
 from .dates import parse_date, to_vietnam
 from .generic import (choose_body, find_main_content, find_published, find_summary, find_title, is_link_chrome,
-                      trafilatura_body)
+                      trafilatura_authors, trafilatura_body)
 from .html import Body, clean_body, original_image_url
 from .metadata import read_metadata, section_name
 from .parsing import ExtractionError, page_text, parse_html
@@ -157,7 +157,9 @@ def extract(url: str, html: str | bytes, site: Site | None = None) -> Article:
         byline_authors, source = parse_byline(body.byline)
     elif layout and layout.author:
         byline_authors, source = parse_byline(_text_of(doc, layout.author))
-    authors = _pick(layers, "authors", (byline_authors, byline_layer), (meta.authors, METADATA))
+    authors = _pick(layers, "authors", (byline_authors, byline_layer), (meta.authors, METADATA),
+                    (trafilatura_authors(doc, url) if not (byline_authors or meta.authors or layout) else None,
+                     GENERIC))
     article.authors = _not_publisher(authors or [], publisher, url)
     if source:
         article.source = source

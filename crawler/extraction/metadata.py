@@ -7,6 +7,7 @@ correct title, date, lead, author, category and lead image.
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -69,10 +70,18 @@ def _json_ld_articles(doc: _Element) -> list[dict[str, Any]]:
 
     for script in doc.xpath("//script[@type='application/ld+json']/text()"):
         try:
-            walk(json.loads(script))
+            walk(json.loads(script, object_hook=_unescape_strings))
         except ValueError:
             continue
     return found
+
+
+def _unescape_strings(node: dict[str, Any]) -> dict[str, Any]:
+    """JSON-LD strings with HTML entities (baochinhphu.vn writes ``ch&#237;nh``): script text
+    is not HTML-decoded by the parser, so it is done here."""
+    return {k: html.unescape(v) if isinstance(v, str) else
+            [html.unescape(i) if isinstance(i, str) else i for i in v] if isinstance(v, list) else v
+            for k, v in node.items()}
 
 
 def _names(value: Any) -> list[str]:
