@@ -95,6 +95,20 @@ def trafilatura_body(text: str, url: str) -> _Element | None:
     return lxml_html.document_fromstring(markup).find("body")
 
 
+def drop_link_lists(body: _Element, doc: _Element) -> _Element:
+    """Lists in trafilatura's body whose every item was a whole link on the page.
+
+    trafilatura drops the links but keeps their text, so a related-articles list after
+    the article reads as part of it; on the page those items were nothing but links.
+    """
+    links = {clean_text(a.text_content()) for a in doc.iter("a")}
+    for listing in list(body.iter("ul", "ol")):
+        items = [clean_text(li.text_content()) for li in listing.iter("li")]
+        if items and all(item in links for item in items) and listing.getparent() is not None:
+            listing.getparent().remove(listing)
+    return body
+
+
 def choose_body(ours: _Element | None, ours_text: str, around: str, theirs: _Element | None
                 ) -> _Element | None:
     """Our candidate when trafilatura's text agrees with it, else trafilatura's.

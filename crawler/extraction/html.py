@@ -107,7 +107,12 @@ def _is_chrome(element: _Element) -> bool:
     attrs = f"{element.get('class', '')} {element.get('id', '')} {element.get('type', '')}"
     if attrs.strip() and _CHROME_ATTR.search(attrs):
         return True
-    if element.tag in ("div", "section", "p", "h2", "h3", "h4", "span", "table"):
+    return _is_chrome_heading(element)
+
+
+def _is_chrome_heading(element: _Element) -> bool:
+    """A block whose visible text opens with a chrome heading ("TIN LIÊN QUAN"…)."""
+    if element.tag in ("div", "section", "p", "h2", "h3", "h4", "h5", "span", "table"):
         head = clean_text(" ".join(element.itertext()))[:40].upper()
         return any(head.startswith(h) for h in CHROME_HEADINGS)
     return False
@@ -122,7 +127,12 @@ def _strip_chrome(root: _Element) -> None:
         if element.getparent() is None:  # already removed with an ancestor
             continue
         if _is_chrome(element):
+            # a heading's list of related links follows it once a text extractor has
+            # flattened the box they shared
+            following = element.getnext() if _is_chrome_heading(element) else None
             _remove(element)
+            if following is not None and following.tag in ("ul", "ol"):
+                _remove(following)
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue

@@ -20,7 +20,7 @@ from ..items import Article, Image
 from ..urls import site_canonical_url
 from .bylines import parse_byline
 from .dates import parse_date, to_vietnam
-from .generic import (choose_body, find_main_content, find_published, find_summary, find_title, is_link_chrome,
+from .generic import (choose_body, drop_link_lists, find_main_content, find_published, find_summary, find_title, is_link_chrome,
                       trafilatura_authors, trafilatura_body)
 from .html import Body, clean_body, original_image_url
 from .metadata import read_metadata, section_name
@@ -126,7 +126,8 @@ def extract(url: str, html: str | bytes, site: Site | None = None) -> Article:
         # trafilatura's text may also hold the headline, the lead, captions and the byline
         around = " ".join([article.title or "", meta.summary or "",
                            *(i.caption or "" for i in body.images), body.byline or ""])
-        chosen = choose_body(content, body.text, around, trafilatura_body(text, url))
+        theirs = trafilatura_body(text, url)
+        chosen = choose_body(content, body.text, around, drop_link_lists(theirs, doc) if theirs is not None else None)
         if chosen is not content and chosen is not None:
             content, body = chosen, clean_body(chosen, url)
         if body.text and is_link_chrome(doc, body.text):
