@@ -129,7 +129,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         return 2
     page = decode_page(html)  # as a crawl decodes, without the HTTP header a file has lost
     if page.mislabelled:
-        _err(f"{args.file}: UTF-8 page labelled {page.source} as a single-byte charset; decoded as UTF-8")
+        _err(f"{args.file}: UTF-8, but its {page.source} names a single-byte charset: decoded as UTF-8")
     try:
         article = extract(args.url, page.text, site)
     except ExtractionError as exc:

@@ -92,7 +92,7 @@ def test_extract_corrects_a_utf8_page_labelled_windows_1252_and_says_so(tmp_path
     path.write_bytes(page('<meta charset="windows-1252">').encode("utf-8"))
     result = extract_command(path)
     assert_vietnamese(result)
-    assert "labelled" in result.stderr
+    assert "names a single-byte charset: decoded as UTF-8" in result.stderr
 
 
 def test_a_real_windows_1252_page_is_not_corrected() -> None:

@@ -58,20 +58,25 @@ def _layout(doc: _Element, site: Site | None) -> Layout | None:
     return None
 
 
-def _same_site(url: str, other: str, site: Site | None) -> bool:
+def _is_article_of_same_site(url: str, other: str, site: Site | None) -> bool:
+    if site:
+        return site.is_article(other)
     host, other_host = (urlsplit(u).hostname or "" for u in (url, other))
-    return site.owns(other) if site else host.removeprefix("www.") == other_host.removeprefix("www.")
+    return (host.removeprefix("www.") == other_host.removeprefix("www.")
+            and urlsplit(other).path not in ("", "/"))
 
 
 def _canonical(url: str, declared: str | None, site: Site | None) -> str:
-    """Where the page says it lives (``og:url``/canonical), when that is on the same site.
+    """Where the page says it lives (``og:url``/canonical), when that is an article of the same site.
 
     A slug URL whose canonical names another article of the site is that article, stored
-    once under the canonical; a canonical off the site is ignored (anyone can write one).
+    once under the canonical.  A canonical off the site is ignored (anyone can write one),
+    and so is one naming the home page or a listing (some CMSes write that on every page:
+    taken at its word, every article would become one row).
     """
     if declared:
         declared = urljoin(url, declared)
-        if urlsplit(declared).scheme in ("http", "https") and _same_site(url, declared, site):
+        if urlsplit(declared).scheme in ("http", "https") and _is_article_of_same_site(url, declared, site):
             url = declared
     return site_canonical_url(site, url) if site else url
 

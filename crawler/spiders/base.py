@@ -98,7 +98,8 @@ class SiteSpider(scrapy.Spider):
         content_type = response.headers.get("Content-Type")
         page = decode_page(response.body, content_type.decode("latin-1") if content_type else None)
         if page.mislabelled:
-            logger.warning("%s is UTF-8 labelled %s: decoded as UTF-8", response.url, page.source)
+            logger.warning("%s is UTF-8 but its %s names a single-byte charset: decoded as UTF-8",
+                           response.url, page.source)
             self._stat("decoding/mislabelled_utf8")
         try:
             yield self.site.extract(response.url, page.text)
