@@ -25,6 +25,7 @@ from trafilatura.htmlprocessing import convert_to_html
 from trafilatura.metadata import extract_metadata
 
 from .dates import parse_date
+from .html import Body, clean_body
 from .overlap import precision_recall
 from .text import clean_text
 
@@ -125,6 +126,25 @@ def choose_body(ours: _Element | None, ours_text: str, around: str, theirs: _Ele
     precision, _ = precision_recall(their_text, ours_text)
     _, recall = precision_recall(their_text, f"{ours_text} {around}")
     return ours if precision >= _AGREEMENT and recall >= _AGREEMENT else theirs
+
+
+def generic_body(doc: _Element, text: str, url: str, around: tuple[str, ...]) -> tuple[_Element | None, Body]:
+    """The article body of a page no site selector reads, and the element it came from.
+
+    ``around`` is the text the article shows outside its body (headline, lead), which
+    trafilatura may count as body.
+    """
+    content = find_main_content(doc)
+    body = clean_body(content, url) if content is not None else Body()
+    theirs = trafilatura_body(text, url)
+    around_body = " ".join([*around, *(i.caption or "" for i in body.images), body.byline or ""])
+    chosen = choose_body(content, body.text, around_body,
+                         drop_link_lists(theirs, doc) if theirs is not None else None)
+    if chosen is not content and chosen is not None:
+        content, body = chosen, clean_body(chosen, url)
+    if body.text and is_link_chrome(doc, body.text):
+        body = Body()  # navigation and related headlines: this page has no article text
+    return content, body
 
 
 #: a generic body whose text is mostly the page's own link texts is navigation, not an article

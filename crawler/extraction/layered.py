@@ -20,8 +20,7 @@ from ..items import Article, Image
 from ..urls import site_canonical_url
 from .bylines import parse_byline
 from .dates import parse_date, to_vietnam
-from .generic import (choose_body, drop_link_lists, find_main_content, find_published, find_summary, find_title, is_link_chrome,
-                      trafilatura_authors, trafilatura_body)
+from .generic import find_published, find_summary, find_title, generic_body, trafilatura_authors
 from .html import Body, clean_body, original_image_url
 from .metadata import read_metadata, section_name
 from .parsing import ExtractionError, page_text, parse_html
@@ -126,17 +125,8 @@ def extract(url: str, html: str | bytes, site: Site | None = None) -> Article:
     body_layer: str = site_layer or GENERIC
     body = clean_body(content, url) if content is not None else Body()
     if content is None:
-        content, body_layer = find_main_content(doc), GENERIC
-        body = clean_body(content, url) if content is not None else Body()
-        # trafilatura's text may also hold the headline, the lead, captions and the byline
-        around = " ".join([article.title or "", meta.summary or "",
-                           *(i.caption or "" for i in body.images), body.byline or ""])
-        theirs = trafilatura_body(text, url)
-        chosen = choose_body(content, body.text, around, drop_link_lists(theirs, doc) if theirs is not None else None)
-        if chosen is not content and chosen is not None:
-            content, body = chosen, clean_body(chosen, url)
-        if body.text and is_link_chrome(doc, body.text):
-            body = Body()  # navigation and related headlines: this page has no article text
+        content, body = generic_body(doc, text, url, (article.title or "", meta.summary or ""))
+        body_layer = GENERIC
     summary = _pick(layers, "summary", (_text_of(doc, layout.summary) if layout else None, site_layer),
                    (meta.summary, METADATA),
                    (find_summary(doc, content) if not layout else None, GENERIC))
