@@ -78,3 +78,8 @@ def test_extract_says_when_a_page_is_no_article(tmp_path: Path) -> None:
                             env={**os.environ, "PYTHONPATH": str(REPO)})
     assert result.returncode == 0, result.stderr
     assert "not an article" in result.stderr and "error page" in result.stderr
+
+
+def test_a_plain_short_last_paragraph_is_not_taken_for_an_author() -> None:
+    for last in ("<p>You may also like:</p>", "<p>12 comments</p>", "<p>© Reuters</p>", "<p>Xem thêm tin khác</p>"):
+        assert extract(URL, _page(byline=last)).authors == [], last

@@ -18,7 +18,7 @@ from lxml import html as lxml_html
 from lxml.etree import _Element
 
 from ..items import Image
-from .bylines import looks_like_byline
+from .bylines import is_credited, looks_like_byline
 from .text import clean_text, nfc, strip_end_marker
 
 #: elements that never carry article text
@@ -233,14 +233,29 @@ def _text_blocks(root: _Element) -> list[_Element]:
     return blocks
 
 
+_RIGHT_ALIGNED = re.compile(r"text-align\s*:\s*right", re.IGNORECASE)
+
+
+def _set_off(block: _Element) -> bool:
+    """Right-aligned, or bold or italic as a whole: how Vietnamese CMSes set a byline apart
+    (``<p style="text-align: right;"><strong>Phương Nhi</strong></p>``)."""
+    for node in block.iter():
+        if _RIGHT_ALIGNED.search(node.get("style", "")) or node.get("align", "").lower() == "right":
+            return True
+    emphasised = "".join(" ".join(e.itertext()) for e in block.iter("strong", "b", "em", "i")
+                         if not any(a.tag in ("strong", "b", "em", "i") for a in e.iterancestors()))
+    return clean_text(emphasised) == _text(block)
+
+
 def _take_byline(root: _Element) -> str | None:
-    """The last text block when it is a credit line (the legacy CMS's byline position)."""
+    """The last text block when it is a credit line: set apart by its markup, or naming its
+    role or source (a plain short last paragraph is too often a caption or a lead-in)."""
     blocks = [b for b in _text_blocks(root) if _text(b)]
     if len(blocks) < 2:
         return None
     last = blocks[-1]
     text = _text(last)
-    if looks_like_byline(text):
+    if looks_like_byline(text) and (_set_off(last) or is_credited(text)):
         _remove(last)
         return text
     return None

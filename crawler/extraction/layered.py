@@ -80,10 +80,15 @@ def _canonical(url: str, declared: str | None, site: Site | None) -> str:
     return site_canonical_url(site, url) if site else url
 
 
+def _name_key(name: str) -> str:
+    """``baochinhphu.vn``, ``Baochinhphu Vn`` and ``www.baochinhphu.vn`` are one name."""
+    return re.sub(r"\W+", "", name.casefold().removeprefix("www."))
+
+
 def _not_publisher(names: list[str], publishers: set[str], url: str) -> list[str]:
     """Authors without the site's or publisher's own name (``baochinhphu.vn``, the portal's)."""
-    host = (urlsplit(url).hostname or "").removeprefix("www.")
-    return [n for n in names if n.casefold() not in publishers and n.casefold().removeprefix("www.") != host]
+    own = {_name_key(p) for p in publishers} | {_name_key(urlsplit(url).hostname or "")}
+    return [n for n in names if _name_key(n) not in own]
 
 
 def _vn(value: datetime | None) -> datetime | None:
@@ -145,7 +150,7 @@ def extract(url: str, html: str | bytes, site: Site | None = None) -> Article:
         article.images = [Image(url=original_image_url(meta.image))]
         layers["images"] = METADATA
 
-    publisher = {p.casefold() for p in (*(site.publisher_names if site else ()), *meta.publishers)}
+    publisher = {*(site.publisher_names if site else ()), *meta.publishers}
     byline_authors: list[str] = []
     source: str | None = None
     byline_layer = body_layer if body.byline else site_layer
@@ -153,10 +158,12 @@ def extract(url: str, html: str | bytes, site: Site | None = None) -> Article:
         byline_authors, source = parse_byline(body.byline)
     elif layout and layout.author:
         byline_authors, source = parse_byline(_text_of(doc, layout.author))
-    authors = _pick(layers, "authors", (byline_authors, byline_layer), (meta.authors, METADATA),
-                    (trafilatura_authors(doc, url) if not (byline_authors or meta.authors or layout) else None,
-                     GENERIC))
-    article.authors = _not_publisher(authors or [], publisher, url)
+    byline_authors = _not_publisher(byline_authors, publisher, url)
+    meta_authors = _not_publisher(meta.authors, publisher, url)
+    found = (_not_publisher(trafilatura_authors(doc, url), publisher, url)
+             if not (byline_authors or meta_authors or layout) else None)
+    article.authors = _pick(layers, "authors", (byline_authors, byline_layer), (meta_authors, METADATA),
+                            (found, GENERIC)) or []
     if source:
         article.source = source
         layers["source"] = byline_layer or GENERIC
