@@ -91,11 +91,14 @@ class Site:
         doc.make_links_absolute(url, resolve_base_href=True)
 
         def articles(hrefs: list[str]) -> list[str]:
-            seen: dict[str, str] = {}  # one link per article, whatever its query variant
+            # one link per article: an article without an id is linked by its canonical URL,
+            # so the ``?categoryId=`` variants of several listings are one request
+            seen: dict[str, str] = {}
             for href in hrefs:
                 href = href.split("#", 1)[0].strip()
                 if self.is_article(href):
-                    seen.setdefault(article_key(self, href), href)
+                    key = article_key(self, href)
+                    seen.setdefault(key, href if self.article_id(href) else key)
             return list(seen.values())
 
         found: list[str] = []
