@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .extraction.layered import GENERIC
 from .extraction.text import clean_text, nfc
+from .extraction.verdict import not_an_article
 from .items import Article, Image
 from .limits import MAX_CHARS, MAX_ITEMS, cut_html, cut_text
 from .sites import site_for_url
@@ -55,6 +56,9 @@ class ValidatePipeline:
             raise Rejected("off-site", item.url)  # a redirect took the page off the site's hosts
         if not item.title:
             raise Rejected("missing-title", item.url)
+        reason = not_an_article(item)  # before the date: an error page has none, and says why
+        if reason:
+            raise Rejected("not-an-article", f"{item.url}: {reason}")
         if item.published is None:
             raise Rejected("missing-published", item.url)
         if item.published.tzinfo is None:

@@ -136,7 +136,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    from crawler.extraction.decoding import decode_page
     from crawler.extraction.layered import ExtractionError, extract
+    from crawler.extraction.verdict import not_an_article
 
     site = get_site(args.site) if args.site else site_for_url(args.url)
     try:
@@ -144,12 +146,18 @@ def cmd_extract(args: argparse.Namespace) -> int:
     except OSError as exc:
         _err(f"cannot read {args.file}: {exc.strerror}")
         return 2
+    page = decode_page(html)  # as a crawl decodes, without the HTTP header a file has lost
+    if page.mislabelled:
+        _err(f"{args.file}: UTF-8, but its {page.source} names a single-byte charset: decoded as UTF-8")
     try:
-        article = extract(args.url, html, site)
+        article = extract(args.url, page.text, site)
     except ExtractionError as exc:
         _err(f"{args.file}: {exc}")
         return 1
     _out(json.dumps(article.to_json(), ensure_ascii=False, indent=2))
+    reason = not_an_article(article)
+    if reason:
+        _err(f"{args.file}: not an article, a crawl would reject it: {reason}")
     return 0
 
 

@@ -19,7 +19,7 @@ ARTICLES = expected_articles()
 SITE = get_site("dangcongsan")
 
 
-@pytest.fixture(scope="module", params=ARTICLES, ids=[a["article_id"] for a in ARTICLES])
+@pytest.fixture(scope="module", params=ARTICLES, ids=[a["article_id"] or a["url"].rsplit("/", 1)[1][:40] for a in ARTICLES])
 def pair(request: pytest.FixtureRequest):
     want = request.param
     return SITE.extract(want["url"], fixture_path(want["url"]).read_bytes()), want
@@ -36,6 +36,8 @@ def test_fields_match_the_expected_article(pair) -> None:
     assert got.category == want["category"]
     assert got.category_slug == want["category_slug"]
     assert got.article_id == want["article_id"]
+    assert got.url == want["url"]
+    assert got.tags == want["tags"]
     assert [(i.url, i.caption) for i in got.images] == [(i["url"], i["caption"]) for i in want["images"]]
 
 

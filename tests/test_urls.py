@@ -36,3 +36,32 @@ def test_key_is_the_site_article_id_whatever_the_slug_or_category() -> None:
 def test_remote_control_and_telnet_are_off() -> None:
     # Scrapy 2.19 opens a code-execution port by default; a daemon keeps it shut
     assert REMOTE_CONTROL_ENABLED is False and TELNETCONSOLE_ENABLED is False
+
+
+PORTAL = "https://dangcongsan.vn/tin-hoat-dong/dua-khuon-kho-quan-he-doi-tac-chien-luoc-toan-dien-viet-nam-australia-di-vao-chieu-sau-thuc-chat-hieu-qua.html"
+
+
+@pytest.mark.parametrize("variant", [
+    PORTAL + "?categoryId=1902448,1902446",
+    PORTAL + "?categoryId=1902446",
+    PORTAL.replace("https://", "http://www.") + "?categoryId=1902448&utm_source=zalo",
+])
+def test_a_portal_article_without_id_is_keyed_by_its_url_without_query(variant: str) -> None:
+    site = get_site("dangcongsan")
+    assert site.is_article(variant) and site.article_id(variant) is None
+    assert article_key(site, variant) == PORTAL
+
+
+def test_a_portal_slug_cut_mid_word_is_still_an_article() -> None:
+    # sites.md §1.3: a real portal link, its slug cut at 120 characters ("…xac-thuc-die")
+    cut = ("https://dangcongsan.vn/tin-hoat-dong/thuc-day-trien-khai-cac-giai-phap-cong-nghe-phuc-vu-nguoi-dan-"
+           "doanh-nghiep-gan-voi-du-lieu-dan-cu-dinh-danh-xac-thuc-die.html")
+    assert get_site("dangcongsan").is_article(cut)
+
+
+def test_portal_listings_link_each_article_once_whatever_its_category_query() -> None:
+    site = get_site("dangcongsan")
+    page = (f'<a href="{PORTAL}?categoryId=1902448,1902446">Đưa khuôn khổ quan hệ</a>'
+            f'<a href="{PORTAL}?categoryId=1902446">Đưa khuôn khổ quan hệ</a>'
+            '<a href="/tin-hoat-dong">Tin hoạt động</a>')
+    assert site.listing("https://dangcongsan.vn/", page).article_urls == [PORTAL]

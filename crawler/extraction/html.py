@@ -18,7 +18,7 @@ from lxml import html as lxml_html
 from lxml.etree import _Element
 
 from ..items import Image
-from .bylines import looks_like_byline
+from .bylines import is_credited, looks_like_byline
 from .text import clean_text, nfc, strip_end_marker
 
 #: elements that never carry article text
@@ -29,13 +29,14 @@ _DROP_TAGS = (
 #: class/id words of boxes inside a body that are page furniture, not article
 _CHROME_ATTR = re.compile(
     r"(?:^|[\s_-])(?:share|social|related|relate|comment|binh-?luan|advert|ads|banner|"
-    r"toolbar|tool-bar|print|rating|lien-?quan|quan-?tam|tags?|breadcrumb)(?:$|[\s_-])",
+    r"toolbar|tool-bar|print|rating|lien-?quan|quan-?tam|tags?|breadcrumb)(?:$|[\s_-])|"
+    r"relatednews|relatedbox",
     re.IGNORECASE,
 )
 #: visible text of chrome blocks; an element whose text starts with one of these goes
 CHROME_HEADINGS = (
     "CÓ THỂ BẠN QUAN TÂM", "TIN LIÊN QUAN", "BÀI LIÊN QUAN", "TIN CÙNG CHUYÊN MỤC",
-    "Ý KIẾN BÌNH LUẬN", "GỬI BÌNH LUẬN",
+    "Ý KIẾN BÌNH LUẬN", "GỬI BÌNH LUẬN", "THAM KHẢO THÊM", "XEM THÊM", "ĐỌC THÊM",
 )
 #: editor toolbar text the legacy CMS leaves inside image boxes
 EDITOR_ARTEFACTS = ("leftcenterrightdel",)
@@ -102,10 +103,16 @@ def _remove(element: _Element) -> None:
 
 
 def _is_chrome(element: _Element) -> bool:
-    attrs = f"{element.get('class', '')} {element.get('id', '')}"
+    # ``type`` too: baochinhphu.vn's CMS marks its related box ``type="RelatedNewsBox"``
+    attrs = f"{element.get('class', '')} {element.get('id', '')} {element.get('type', '')}"
     if attrs.strip() and _CHROME_ATTR.search(attrs):
         return True
-    if element.tag in ("div", "section", "p", "h2", "h3", "h4", "span", "table"):
+    return _is_chrome_heading(element)
+
+
+def _is_chrome_heading(element: _Element) -> bool:
+    """A block whose visible text opens with a chrome heading ("TIN LIÊN QUAN"…)."""
+    if element.tag in ("div", "section", "p", "h2", "h3", "h4", "h5", "span", "table"):
         head = clean_text(" ".join(element.itertext()))[:40].upper()
         return any(head.startswith(h) for h in CHROME_HEADINGS)
     return False
@@ -120,7 +127,12 @@ def _strip_chrome(root: _Element) -> None:
         if element.getparent() is None:  # already removed with an ancestor
             continue
         if _is_chrome(element):
+            # a heading's list of related links follows it once a text extractor has
+            # flattened the box they shared
+            following = element.getnext() if _is_chrome_heading(element) else None
             _remove(element)
+            if following is not None and following.tag in ("ul", "ol"):
+                _remove(following)
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
@@ -191,25 +203,59 @@ def _box_of(img: _Element, root: _Element) -> _Element | None:
     return None
 
 
+def _is_block(element: _Element) -> bool:
+    """A paragraph-like element that holds no paragraph itself (a ``<blockquote>`` of ``<p>``s, or
+    one left open around the rest of the body, is a container); a table row counts when it holds
+    no paragraph (a data table)."""
+    if element.tag not in _BLOCKS and element.tag != "tr":
+        return False
+    return not any(d.tag in _BLOCKS for d in element.iterdescendants())
+
+
+def _without_figures(block: _Element) -> _Element:
+    """The block without the figures inside it: a caption is not a sentence of the paragraph."""
+    if block.find(".//figure") is None:
+        return block
+    block = copy.deepcopy(block)
+    for figure in list(block.iter("figure")):
+        _remove(figure)
+    return block
+
+
 def _text_blocks(root: _Element) -> list[_Element]:
     blocks = []
     for element in root.iter():
         if not isinstance(element.tag, str) or element is root:
             continue
-        if element.tag in _BLOCKS and not any(a.tag in _BLOCKS or a.tag == "figure"
-                                               for a in element.iterancestors()):
+        if _is_block(element) and not any(a.tag == "figure" or _is_block(a)
+                                           for a in element.iterancestors()):
             blocks.append(element)
     return blocks
 
 
+_RIGHT_ALIGNED = re.compile(r"text-align\s*:\s*right", re.IGNORECASE)
+
+
+def _set_off(block: _Element) -> bool:
+    """Right-aligned, or bold or italic as a whole: how Vietnamese CMSes set a byline apart
+    (``<p style="text-align: right;"><strong>Phương Nhi</strong></p>``)."""
+    for node in block.iter():
+        if _RIGHT_ALIGNED.search(node.get("style", "")) or node.get("align", "").lower() == "right":
+            return True
+    emphasised = "".join(" ".join(e.itertext()) for e in block.iter("strong", "b", "em", "i")
+                         if not any(a.tag in ("strong", "b", "em", "i") for a in e.iterancestors()))
+    return clean_text(emphasised) == _text(block)
+
+
 def _take_byline(root: _Element) -> str | None:
-    """The last text block when it is a credit line (the legacy CMS's byline position)."""
+    """The last text block when it is a credit line: set apart by its markup, or naming its
+    role or source (a plain short last paragraph is too often a caption or a lead-in)."""
     blocks = [b for b in _text_blocks(root) if _text(b)]
     if len(blocks) < 2:
         return None
     last = blocks[-1]
     text = _text(last)
-    if looks_like_byline(text):
+    if looks_like_byline(text) and (_set_off(last) or is_credited(text)):
         _remove(last)
         return text
     return None
@@ -244,6 +290,57 @@ def _loose_text_to_paragraphs(root: _Element) -> None:
             div.tag = "p"
 
 
+#: inline elements that belong in a paragraph with the text around them
+_INLINE = {"a", "abbr", "b", "br", "cite", "code", "em", "font", "i", "mark", "q", "s", "small", "span",
+           "strong", "sub", "sup", "time", "u"}
+_CONTAINERS = ("div", "section", "article", "main", "td", "body")
+
+
+def _holds_blocks(element: _Element) -> bool:
+    """An inline element left open around paragraphs (``<span><p>…``) is no inline run."""
+    return any(d.tag in _BLOCKS or d.tag in ("div", "figure", "table") for d in element.iterdescendants())
+
+
+def _wrap_loose_runs(root: _Element) -> None:
+    """Text between blocks (``<h2>…</h2>Some prose<h2>``) becomes a paragraph of its own.
+
+    A container that mixes blocks with bare text would otherwise lose the bare text: only
+    blocks make paragraphs.
+    """
+    for container in [root, *root.iter(*_CONTAINERS)]:
+        kids = [k for k in container if isinstance(k.tag, str)]
+        if not any(k.tag not in _INLINE for k in kids):
+            continue
+        run: _Element | None = None
+
+        def add_text(text: str | None, position: int) -> None:
+            nonlocal run
+            if not text or not text.strip():
+                return
+            if run is None:
+                run = lxml_html.Element("p")
+                container.insert(position, run)
+                run.text = text
+            elif len(run):
+                run[-1].tail = (run[-1].tail or "") + text
+            else:
+                run.text = (run.text or "") + text
+
+        text, container.text = container.text, None
+        add_text(text, 0)
+        for kid in list(container):
+            tail, kid.tail = kid.tail, None
+            if isinstance(kid.tag, str) and kid.tag in _INLINE and not _holds_blocks(kid):
+                if run is None:
+                    run = lxml_html.Element("p")
+                    kid.addprevious(run)
+                run.append(kid)
+            elif isinstance(kid.tag, str):
+                run = None
+            add_text(tail, container.index(run if run is not None and run.getparent() is container
+                                                else kid) + 1)
+
+
 def _posters_to_images(root: _Element) -> None:
     """A video player keeps its poster frame as the picture; the player itself cannot go in a feed."""
     for video in list(root.iter("video")):
@@ -261,11 +358,12 @@ def clean_body(element: _Element, base_url: str) -> Body:
     _strip_chrome(root)
     images = _figures(root, base_url)
     _loose_text_to_paragraphs(root)
+    _wrap_loose_runs(root)
     byline = _take_byline(root)
     _drop_end_marker(root)
     root.make_links_absolute(base_url, resolve_base_href=False)
 
-    paragraphs = [_text(block) for block in _text_blocks(root)]
+    paragraphs = [_text(_without_figures(block)) for block in _text_blocks(root)]
     text = "\n\n".join(p for p in paragraphs if p)
     raw = lxml_html.tostring(root, encoding="unicode", method="html")
     cleaned = nh3.clean(

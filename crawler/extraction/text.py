@@ -45,3 +45,10 @@ def strip_end_marker(text: str) -> str:
     if stripped != text and stripped and stripped[-1] not in ".!?…”\"»)":
         stripped += "."
     return stripped
+
+
+def slugify(name: str) -> str:
+    """``Tư tưởng - Văn hóa`` → ``tu-tuong-van-hoa``: the URL form Vietnamese sites give a name."""
+    plain = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
+    ascii_only = "".join(ch for ch in plain if not unicodedata.combining(ch)).lower()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-")

@@ -14,6 +14,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import html as lxml_html
 
 from ..items import Article
+from ..urls import article_key
 
 
 def utf8_page(html: str | bytes) -> str | bytes:
@@ -29,17 +30,23 @@ def utf8_page(html: str | bytes) -> str | bytes:
 
 @dataclass(frozen=True)
 class Layout:
-    """CSS selectors for one page design of a site; ``title`` and ``content`` identify it."""
+    """CSS selectors for one page design of a site; ``title``, ``content`` and ``marker`` identify it.
+
+    ``content`` may be None for a design whose body container is not known from evidence:
+    the body then comes from the generic layer, the other fields from these selectors.
+    """
 
     name: str
     title: str
-    content: str
+    content: str | None
     summary: str | None = None
     published: str | None = None
     updated: str | None = None
     author: str | None = None
     category: str | None = None
     tags: str | None = None
+    #: an element only this design has (a ``<meta>`` the CMS writes), when title and content don't tell
+    marker: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,17 +104,22 @@ class Site:
         doc.make_links_absolute(url, resolve_base_href=True)
 
         def articles(hrefs: list[str]) -> list[str]:
-            seen: dict[str, None] = {}
+            # one link per article: an article without an id is linked by its canonical URL,
+            # so the ``?categoryId=`` variants of several listings are one request
+            seen: dict[str, str] = {}
             for href in hrefs:
                 href = href.split("#", 1)[0].strip()
                 if self.is_article(href):
-                    seen.setdefault(href, None)
-            return list(seen)
+                    key = article_key(self, href)
+                    seen.setdefault(key, href if self.article_id(href) else key)
+            return list(seen.values())
 
         found: list[str] = []
         if self.listing_links:
             found = articles([a.get("href", "") for a in doc.cssselect(", ".join(self.listing_links))])
-        found = found or articles(doc.xpath("//a/@href"))
+        # then every other article link: a page may mix a known listing design with a new one
+        keys = {article_key(self, href) for href in found}
+        found += [href for href in articles(doc.xpath("//a/@href")) if article_key(self, href) not in keys]
         next_page = None
         if category is not None:
             wanted = self.category_url(category, page + 1)

@@ -21,6 +21,7 @@ from scrapy.http import Response, TextResponse
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
+from ..extraction.decoding import decode_page
 from ..extraction.layered import ExtractionError
 from ..items import Article
 from ..middlewares import MIRROR_OF, OffMirror
@@ -114,8 +115,15 @@ class SiteSpider(scrapy.Spider):
             record_rejection(self.crawler, self.storage, self.site.name, response.url,
                              "unparseable", f"not a text page ({type(response).__name__})")
             return
+        # decoded like a browser, by the same function as ``partyfeed extract FILE``
+        content_type = response.headers.get("Content-Type")
+        page = decode_page(response.body, content_type.decode("latin-1") if content_type else None)
+        if page.mislabelled:
+            logger.warning("%s is UTF-8 but its %s names a single-byte charset: decoded as UTF-8",
+                           response.url, page.source)
+            self._stat("decoding/mislabelled_utf8")
         try:
-            yield self.site.extract(response.url, response.text)
+            yield self.site.extract(response.url, page.text)
         except ExtractionError as exc:
             logger.warning("cannot extract %s: %s", response.url, exc)
             record_rejection(self.crawler, self.storage, self.site.name, response.url,
