@@ -7,26 +7,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
-
 from .conftest import Install, SmallDisk, expected_articles
-
-
-@dataclass
-class OnDisk(Install):
-    """An install whose database lives on the small disk (feeds and locks stay put)."""
-
-    disk: SmallDisk | None = None
-
-    @property
-    def db_url(self) -> str:
-        assert self.disk is not None
-        return f"sqlite:///{self.disk.path / 'partyfeed.db'}"
 
 
 def test_a_full_disk_under_the_database_fails_the_crawl_in_one_line(
         install: Install, small_disk: SmallDisk, site_copy: str) -> None:
-    install = OnDisk(install.root, small_disk)
+    # the database lives on the small disk; feeds and locks stay put
+    install = Install(install.root, f"sqlite:///{small_disk.path / 'partyfeed.db'}")
     assert install.run("status").returncode == 0  # the database exists, then the disk fills
     small_disk.fill(leave=96 * 1024)
     result = install.run("crawl", "dangcongsan", "--mirror", site_copy)
