@@ -1,0 +1,265 @@
+"""Crawl throughput against a bare Scrapy spider, memory at two sizes, and incremental cost.
+
+    .venv/bin/python bench/crawl.py [--sizes 3000,30000] [--new 20] [--concurrency 16]
+
+Builds a loopback copy of a legacy-layout dangcongsan.vn with N articles (20 per listing
+page, three categories), generated on the fly from the saved fixture pages of
+``tests/sites/dangcongsan/site`` (each article page is a real fixture page with its title
+numbered, so every page is a full page with its chrome), and for each size runs, one after
+the other, on the same copy, with politeness off (no delay, no AutoThrottle, no robots.txt):
+
+* **bare**: a Scrapy spider that follows the same listing pages and fetches the same
+  article pages, and parses nothing (``scrapy runspider``);
+* **partyfeed**: ``scrapy crawl dangcongsan`` — the real spider, extraction, the three
+  pipelines and an SQLite file.
+
+It prints pages/s of both, their ratio (the target is ≥ 0.6), each one's peak RSS (from
+``wait4``) and, across sizes, how partyfeed's peak RSS grew.  Then it publishes ``--new``
+articles on the copy and runs ``partyfeed crawl`` a second time: the requests the copy
+answered divided by the new articles stored is the incremental cost (target ≤ 1.2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests/sites/dangcongsan/site"
+CATEGORIES = ("thoi-su", "xay-dung-dang", "tu-tuong-van-hoa")
+PER_PAGE = 20
+FIRST_ID = 800_000
+
+BARE_SPIDER = '''
+import re
+import scrapy
+
+ARTICLE = re.compile(r"-\\d{5,}\\.html$")
+
+
+class Bare(scrapy.Spider):
+    """Follows listings and fetches articles, parses nothing."""
+
+    name = "bare"
+
+    def __init__(self, base, categories, max_pages, **kwargs):
+        super().__init__(**kwargs)
+        self.base, self.categories, self.max_pages = base, categories.split(","), int(max_pages)
+
+    async def start(self):
+        yield scrapy.Request(self.base + "/", dont_filter=True)
+        for slug in self.categories:
+            yield scrapy.Request(f"{self.base}/{slug}", cb_kwargs={"page": 1, "slug": slug})
+
+    def parse(self, response, page=0, slug=None):
+        for href in response.css("a.item-title::attr(href), div.box-thumbnail a::attr(href),"
+                                 " div.subnews-item a::attr(href)").getall():
+            if ARTICLE.search(href):
+                yield response.follow(href, callback=self.article)
+        if slug and page < self.max_pages and response.css(f'a[href="/{slug}/p/{page + 1}"]'):
+            yield response.follow(f"/{slug}/p/{page + 1}", cb_kwargs={"page": page + 1, "slug": slug})
+
+    def article(self, response):
+        pass
+'''
+
+
+def _templates() -> list[str]:
+    pages = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.rglob("*.html"))]
+    return [p for p in pages if 'class="post-title"' in p]
+
+
+@dataclass
+class Copy:
+    """A site of ``size`` articles; ``publish(n)`` adds n newer ones at the top of listings."""
+
+    size: int
+    templates: list[str]
+    served: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def publish(self, n: int) -> None:
+        self.size += n
+
+    def article_ids(self, slug: str) -> list[int]:
+        """Newest first: ids of ``slug``'s articles (ids are dealt round-robin to categories)."""
+        k = CATEGORIES.index(slug)
+        top = FIRST_ID + self.size - 1
+        first = top - ((top - FIRST_ID - k) % len(CATEGORIES))
+        return list(range(first, FIRST_ID - 1, -len(CATEGORIES)))
+
+    def url(self, article: int) -> str:
+        return f"/{CATEGORIES[(article - FIRST_ID) % len(CATEGORIES)]}/bai-viet-so-{article}.html"
+
+    def listing(self, slug: str | None, page: int) -> str:
+        if slug is None:
+            ids, pages = list(range(FIRST_ID + self.size - 1, FIRST_ID + self.size - 11, -1)), 1
+        else:
+            every = self.article_ids(slug)
+            pages = max(1, -(-len(every) // PER_PAGE))
+            ids = every[(page - 1) * PER_PAGE: page * PER_PAGE]
+        items = "".join(f'<div class="subnews-item"><a class="item-title" href="{self.url(i)}" '
+                        f'title="Bài viết số {i}">Bài viết số {i}</a></div>' for i in ids)
+        window = range(max(1, page - 5), min(pages, page + 5) + 1)
+        pager = "".join(f'<a class="boxdv1" href="/{slug}/p/{m}">{m}</a>' for m in window) if slug else ""
+        return (f'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>{slug}</title>'
+                f'</head><body><div class="list-news">{items}</div><div class="ex_page">{pager}'
+                f'</div></body></html>')
+
+    def article(self, article: int) -> str | None:
+        if not FIRST_ID <= article < FIRST_ID + self.size:
+            return None
+        page = self.templates[article % len(self.templates)]
+        return re.sub(r'(<h1 class="post-title">)(.*?)(</h1>)',
+                      lambda m: f"{m[1]}Bài viết số {article}: {m[2]}{m[3]}", page, count=1)
+
+    def answer(self, path: str) -> str | None:
+        with self.lock:
+            self.served += 1
+        if path in ("/", ""):
+            return self.listing(None, 1)
+        if match := re.fullmatch(r"/([a-z-]+)(?:/p/(\d+))?/?", path):
+            if match[1] in CATEGORIES:
+                return self.listing(match[1], int(match[2] or 1))
+        if match := re.search(r"-(\d+)\.html$", path):
+            return self.article(int(match[1]))
+        return None
+
+
+def serve(copy: Copy) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802
+            body = copy.answer(self.path.split("?", 1)[0])
+            data = (body or "not found").encode()
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@dataclass
+class Run:
+    seconds: float
+    pages: int
+    peak_mib: float
+
+    @property
+    def rate(self) -> float:
+        return self.pages / self.seconds
+
+
+def timed(command: list[str], copy: Copy, env: dict[str, str], cwd: Path) -> Run:
+    """Runs ``command``; pages are what the copy answered, peak RSS comes from ``wait4``."""
+    before = copy.served
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    errors = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        sys.exit(f"{command[:4]} failed ({process.returncode}):\n{errors.decode()[-2000:]}")
+    return Run(seconds, copy.served - before, usage.ru_maxrss / 1024)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="3000,30000")
+    parser.add_argument("--new", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    templates = _templates()
+    polite_off = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
+                  "-s", "ROBOTSTXT_OBEY=False", "-s", f"CONCURRENT_REQUESTS={args.concurrency}",
+                  "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={args.concurrency}", "-s", "LOG_LEVEL=ERROR"]
+    print(f"{'articles':>8} | {'bare p/s':>8} | {'partyfeed p/s':>13} | {'ratio':>5} | "
+          f"{'bare peak MiB':>13} | {'partyfeed peak MiB':>18}")
+    peaks: list[float] = []
+    ok = True
+    incremental: tuple[int, int, int] | None = None
+    for size in sizes:
+        copy = Copy(size, templates)
+        server = serve(copy)
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        max_pages = -(-size // len(CATEGORIES) // PER_PAGE) + 1
+        with tempfile.TemporaryDirectory() as tmp:
+            spider = Path(tmp) / "bare.py"
+            spider.write_text(BARE_SPIDER)
+            env = {**os.environ, "PYTHONPATH": str(REPO), "PARTYFEED_DATA_DIR": tmp,
+                   "PARTYFEED_DB": f"sqlite:///{tmp}/partyfeed.db"}
+            bare = timed([sys.executable, "-m", "scrapy", "runspider", str(spider), "-a", f"base={base}",
+                          "-a", f"categories={','.join(CATEGORIES)}", "-a", f"max_pages={max_pages}",
+                          *polite_off], copy, env, Path(tmp))
+            ours = timed([sys.executable, "-m", "scrapy", "crawl", "dangcongsan", "-s",
+                          f"PARTYFEED_MIRROR={base}", "-a", f"categories={','.join(CATEGORIES)}",
+                          "-a", f"max_pages={max_pages}", *polite_off], copy, env, REPO)
+            stored = sqlite3.connect(f"{tmp}/partyfeed.db").execute(
+                "select count(*) from articles").fetchone()[0]
+            if stored != size:
+                print(f"  ! partyfeed stored {stored} of {size} articles")
+                ok = False
+            ratio = ours.rate / bare.rate
+            ok = ok and ratio >= 0.6
+            peaks.append(ours.peak_mib)
+            print(f"{size:>8} | {bare.rate:>8.0f} | {ours.rate:>13.0f} | {ratio:>5.2f} | "
+                  f"{bare.peak_mib:>13.0f} | {ours.peak_mib:>18.0f}", flush=True)
+            if incremental is None:
+                copy.publish(args.new)
+                before = copy.served
+                second = subprocess.run(
+                    [sys.executable, "-m", "scheduler", "crawl", "dangcongsan", "--mirror", base,
+                     "--no-feeds", "--max-pages", str(max_pages)],
+                    cwd=tmp, env={**env, "PARTYFEED_CONFIG": str(_config(Path(tmp)))},
+                    capture_output=True, text=True)
+                requests = copy.served - before
+                added = sqlite3.connect(f"{tmp}/partyfeed.db").execute(
+                    "select count(*) from articles").fetchone()[0] - stored
+                incremental = (requests, added, second.returncode)
+        server.shutdown()
+        server.server_close()
+    if len(peaks) > 1:
+        growth = peaks[-1] / peaks[0]
+        ok = ok and growth < 1.25
+        print(f"\npartyfeed peak RSS {sizes[-1]} vs {sizes[0]} articles: {growth:.2f}x (flat is < 1.25)")
+    if incremental:
+        requests, added, code = incremental
+        per = requests / max(added, 1)
+        ok = ok and added == args.new and per <= 1.2 and code == 0
+        print(f"second crawl after {args.new} new articles: {requests} requests, {added} stored, "
+              f"{per:.2f} requests per new article (target <= 1.2)")
+    return 0 if ok else 1
+
+
+def _config(tmp: Path) -> Path:
+    """The three categories the copy has, for ``partyfeed crawl``."""
+    path = tmp / "partyfeed.toml"
+    path.write_text('[sites.dangcongsan]\ncategories = ["' + '", "'.join(CATEGORIES) + '"]\n')
+    return path
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
