@@ -23,22 +23,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-FIXTURES = REPO / "tests/sites/dangcongsan/site"
-CATEGORIES = ("thoi-su", "xay-dung-dang", "tu-tuong-van-hoa")
-PER_PAGE = 20
-FIRST_ID = 800_000
+sys.path.insert(0, str(REPO))
+
+from tests.sitegen import CATEGORIES, PER_PAGE, Copy, serve, templates  # noqa: E402
 
 BARE_SPIDER = '''
 import re
@@ -72,90 +68,6 @@ class Bare(scrapy.Spider):
     def article(self, response):
         pass
 '''
-
-
-def _templates() -> list[str]:
-    pages = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.rglob("*.html"))]
-    return [p for p in pages if 'class="post-title"' in p]
-
-
-@dataclass
-class Copy:
-    """A site of ``size`` articles; ``publish(n)`` adds n newer ones at the top of listings."""
-
-    size: int
-    templates: list[str]
-    served: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def publish(self, n: int) -> None:
-        self.size += n
-
-    def article_ids(self, slug: str) -> list[int]:
-        """Newest first: ids of ``slug``'s articles (ids are dealt round-robin to categories)."""
-        k = CATEGORIES.index(slug)
-        top = FIRST_ID + self.size - 1
-        first = top - ((top - FIRST_ID - k) % len(CATEGORIES))
-        return list(range(first, FIRST_ID - 1, -len(CATEGORIES)))
-
-    def url(self, article: int) -> str:
-        return f"/{CATEGORIES[(article - FIRST_ID) % len(CATEGORIES)]}/bai-viet-so-{article}.html"
-
-    def listing(self, slug: str | None, page: int) -> str:
-        if slug is None:
-            ids, pages = list(range(FIRST_ID + self.size - 1, FIRST_ID + self.size - 11, -1)), 1
-        else:
-            every = self.article_ids(slug)
-            pages = max(1, -(-len(every) // PER_PAGE))
-            ids = every[(page - 1) * PER_PAGE: page * PER_PAGE]
-        items = "".join(f'<div class="subnews-item"><a class="item-title" href="{self.url(i)}" '
-                        f'title="Bài viết số {i}">Bài viết số {i}</a></div>' for i in ids)
-        window = range(max(1, page - 5), min(pages, page + 5) + 1)
-        pager = "".join(f'<a class="boxdv1" href="/{slug}/p/{m}">{m}</a>' for m in window) if slug else ""
-        return (f'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>{slug}</title>'
-                f'</head><body><div class="list-news">{items}</div><div class="ex_page">{pager}'
-                f'</div></body></html>')
-
-    def article(self, article: int) -> str | None:
-        if not FIRST_ID <= article < FIRST_ID + self.size:
-            return None
-        page = self.templates[article % len(self.templates)]
-        return re.sub(r'(<h1 class="post-title">)(.*?)(</h1>)',
-                      lambda m: f"{m[1]}Bài viết số {article}: {m[2]}{m[3]}", page, count=1)
-
-    def answer(self, path: str) -> str | None:
-        with self.lock:
-            self.served += 1
-        if path in ("/", ""):
-            return self.listing(None, 1)
-        if match := re.fullmatch(r"/([a-z-]+)(?:/p/(\d+))?/?", path):
-            if match[1] in CATEGORIES:
-                return self.listing(match[1], int(match[2] or 1))
-        if match := re.search(r"-(\d+)\.html$", path):
-            return self.article(int(match[1]))
-        return None
-
-
-def serve(copy: Copy) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:  # noqa: N802
-            body = copy.answer(self.path.split("?", 1)[0])
-            data = (body or "not found").encode()
-            self.send_response(200 if body is not None else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 @dataclass
@@ -192,7 +104,6 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    templates = _templates()
     polite_off = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
                   "-s", "ROBOTSTXT_OBEY=False", "-s", f"CONCURRENT_REQUESTS={args.concurrency}",
                   "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={args.concurrency}", "-s", "LOG_LEVEL=ERROR"]
@@ -202,7 +113,7 @@ def main() -> int:
     ok = True
     incremental: tuple[int, int, int] | None = None
     for size in sizes:
-        copy = Copy(size, templates)
+        copy = Copy(size, templates())
         server = serve(copy)
         base = f"http://127.0.0.1:{server.server_address[1]}"
         max_pages = -(-size // len(CATEGORIES) // PER_PAGE) + 1

@@ -64,3 +64,16 @@ PARTYFEED_MAX_PAGES = None
 PARTYFEED_CATEGORIES: list[str] = []
 #: fetch known articles again (they are then stored only if changed)
 PARTYFEED_REFRESH = False
+
+# backfill (``partyfeed backfill``, ``crawler.spiders.backfill``)
+#: listing pages walked per category at most: an archive without end still ends
+PARTYFEED_BACKFILL_MAX_PAGES = 20000
+#: article links taken from one listing page at most (a listing of the site has 10–30)
+PARTYFEED_BACKFILL_MAX_LINKS = 200
+#: the date window, ISO datetimes with offset: [since, until)
+PARTYFEED_BACKFILL_SINCE = None
+PARTYFEED_BACKFILL_UNTIL = None
+#: the resume file (None: no resume file, as for a distributed backfill)
+PARTYFEED_BACKFILL_STATE = None
+#: a ``partyfeed worker``: requests come from the shared Redis queue only
+PARTYFEED_WORKER = False
