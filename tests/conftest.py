@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,8 @@ import pytest
 
 from crawler.storage import Storage
 from scheduler.sitecopy import serving
+
+from .sitegen import Copy, serve, templates
 
 REPO = Path(__file__).resolve().parent.parent
 DCS = REPO / "tests" / "sites" / "dangcongsan"
@@ -131,3 +133,20 @@ def crawled(site_copy: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[I
     result = inst.run("crawl", "dangcongsan", "--mirror", site_copy)
     assert result.returncode == 0, result.stderr
     return inst, result
+
+
+@pytest.fixture
+def generated_site() -> Iterator[Callable[[int], tuple[Copy, str]]]:
+    """``make(n)``: a generated copy of n legacy articles on loopback, and its base URL."""
+    servers = []
+
+    def make(size: int) -> tuple[Copy, str]:
+        copy = Copy(size, templates())
+        server = serve(copy)
+        servers.append(server)
+        return copy, f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield make
+    for server in servers:
+        server.shutdown()
+        server.server_close()
