@@ -78,15 +78,21 @@ class Frontier:
         return self.start.get(slug, 1)
 
     def requested(self, slug: str, page: int) -> None:
+        if self.path is None:  # nothing to resume from (a distributed backfill)
+            return
         self.pending.setdefault(slug, {}).setdefault(page, set()).add(LISTING)
         self.highest[slug] = max(self.highest.get(slug, 0), page)
 
     def listed(self, slug: str, page: int, keys: list[str], linked: int) -> None:
+        if self.path is None:  # nothing to resume from (a distributed backfill)
+            return
         self.pending.setdefault(slug, {})[page] = set(keys)
         self.linked[slug] = max(self.linked.get(slug, 0), linked)
         self._settle(slug, page)
 
     def done(self, slug: str, page: int, key: str) -> None:
+        if self.path is None:  # nothing to resume from (a distributed backfill)
+            return
         self.pending.get(slug, {}).get(page, set()).discard(key)
         self._settle(slug, page)
 

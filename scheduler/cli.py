@@ -133,9 +133,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     config = _config(args)
     sites = _sites(args.sites, config)
     idle = parse_duration(args.idle).total_seconds()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     results = work(config, sites, mirror=args.mirror, idle=idle,
-                   log_level="INFO" if args.verbose else "WARNING")
+                   dead_after=parse_duration(args.dead_after).total_seconds(),
+                   log_level="DEBUG" if args.verbose else "INFO")
     for result in results:
         _out(result.summary())
     return 0 if all(r.outcome == "ok" for r in results) else 1
@@ -295,6 +295,7 @@ def parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="crawl from the shared Redis queue until it stays empty (scale-out)")
     worker.add_argument("sites", nargs="*", metavar="SITE", help="sites to work on (default: all enabled)")
     worker.add_argument("--idle", default="60s", metavar="DURATION", help="exit once the queue has stayed empty this long (default 60s)")
+    worker.add_argument("--dead-after", default="30s", metavar="DURATION", help="a worker silent this long is dead: its in-flight requests go back in the queue (default 30s)")
     worker.add_argument("--mirror", metavar="URL", help="as for crawl")
     worker.add_argument("-v", "--verbose", action="store_true")
     worker.set_defaults(func=cmd_worker)

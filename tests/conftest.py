@@ -22,6 +22,7 @@ import pytest
 from crawler.storage import Storage
 from scheduler.sitecopy import serving
 
+from .redis_server import RedisServer
 from .sitegen import Copy, serve, templates
 
 REPO = Path(__file__).resolve().parent.parent
@@ -150,3 +151,11 @@ def generated_site() -> Iterator[Callable[[int], tuple[Copy, str]]]:
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One redis-server for the session; tests keep apart by flushing it."""
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()

@@ -186,7 +186,10 @@ def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def backfill_spider(spider_cls: type[SiteSpider]) -> type[BackfillSpider]:
-    """The site's spider with the backfill behaviour; same name, so the same Redis keys."""
-    return type(f"{spider_cls.__name__}Backfill", (BackfillSpider, spider_cls), {})
+def backfill_spider(spider_cls: type[SiteSpider],
+                    settings: dict[str, Any] | None = None) -> type[BackfillSpider]:
+    """The site's spider with the backfill behaviour (and per-site ``settings``); same
+    name, so the same Redis keys."""
+    return type(f"{spider_cls.__name__}Backfill", (BackfillSpider, spider_cls),
+                {"custom_settings": {**(spider_cls.custom_settings or {}), **(settings or {})}})
 

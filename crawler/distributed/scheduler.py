@@ -1,0 +1,224 @@
+"""Schedulers for ``partyfeed worker`` (crawl from Redis) and ``backfill --distributed`` (seed it).
+
+:class:`WorkerScheduler` is scrapy-redis's scheduler with :class:`~.queue.ReliableQueue`
+and four additions:
+
+* **acknowledgement** — a popped request is acknowledged once the engine no longer
+  holds it: Scrapy keeps a request in its in-progress set until the scraper has run
+  its callback and every output through (requests queued, items through the item
+  pipelines, the store included), so that is the moment its work is safe;
+* **heartbeat and rescue** — every second the worker stamps its liveness; any worker
+  finding another silent for ``PARTYFEED_WORKER_TIMEOUT`` puts that worker's in-flight
+  requests back into the queue;
+* **idle exit** — the crawl ends when the queue has been empty, with nothing in flight
+  on any worker, for ``PARTYFEED_WORKER_IDLE`` seconds (scrapy-redis's blocking pop
+  would freeze the reactor instead);
+* **outages** — Redis unreachable: the worker waits and retries, saying so in one log
+  line; an item the store could not write (database gone): its request goes back to
+  the queue, and the worker pauses with a growing back-off instead of refetching.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
+from scrapy.http import Response
+from scrapy_redis.scheduler import Scheduler
+from twisted.internet import reactor
+from twisted.internet.task import LoopingCall
+
+from .queue import ReliableQueue
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def patiently(what: str, call: Callable[[], T]) -> T:
+    """``call()``, retried while Redis is unreachable, with one log line per outage.
+
+    Blocking is the point: a worker that cannot reach the shared queue can neither
+    take work nor hand any on, so it waits rather than drop a request.
+    """
+    delay, warned = 0.5, False
+    while True:
+        try:
+            result = call()
+        except REDIS_DOWN as exc:
+            if not warned:
+                logger.warning("Redis unreachable while %s (%s); waiting and retrying", what, exc)
+                warned = True
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
+            continue
+        if warned:
+            logger.warning("Redis reachable again; %s done", what)
+        return result
+
+
+def _engine_holds(crawler: Crawler) -> set[Request]:
+    """The requests the engine has not finished with (downloading or being scraped).
+
+    Scrapy has no public signal for "this request's callback output is fully
+    processed"; its engine slot's ``inprogress`` set is that state, and the worker
+    test (a SIGKILLed worker, every article stored once) fails if it ever changes.
+    """
+    slot = getattr(crawler.engine, "_slot", None)
+    return getattr(slot, "inprogress", set()) if slot is not None else set()
+
+
+class WorkerScheduler(Scheduler):
+    queue: ReliableQueue
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WorkerScheduler:
+        instance = patiently("connecting", lambda: super(WorkerScheduler, cls).from_crawler(crawler))
+        instance.crawler = crawler
+        instance.persist = True  # the queue and dupefilter belong to every worker
+        settings = crawler.settings
+        instance.idle_time = settings.getfloat("PARTYFEED_WORKER_IDLE", 60)
+        instance.timeout = settings.getfloat("PARTYFEED_WORKER_TIMEOUT", 30)
+        instance.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        #: requests this worker took, by in-flight id; the engine holds each from the moment
+        #: next_request returns it until its callback output is processed
+        instance.popped: dict[str, Request] = {}
+        instance.failed: set[str] = set()
+        instance.idle_since: float | None = None
+        instance.backoff = 0.0
+        crawler.signals.connect(instance._idle, signal=signals.spider_idle)
+        crawler.signals.connect(instance._item_failed, signal=signals.item_error)
+        crawler.signals.connect(instance._item_stored, signal=signals.item_scraped)
+        return instance
+
+    def open(self, spider: Spider) -> None:
+        patiently("opening the queue", lambda: super(WorkerScheduler, self).open(spider))
+        self.queue.worker = self.worker
+        patiently("registering", self.queue.heartbeat)
+        self.ticker = LoopingCall(self._tick)
+        self.ticker.start(1.0, now=False)
+        logger.info("worker %s on %s (queue %s: %d requests)", self.worker, spider.name,
+                    self.queue.key, len(self))
+
+    def close(self, reason: str) -> None:
+        if self.ticker.running:
+            self.ticker.stop()
+        if reason == "finished":
+            self._acknowledge()
+        back = patiently("handing back requests", lambda: self.queue.requeue(self.worker))
+        if back:
+            logger.info("worker %s put %d unfinished requests back in the queue", self.worker, back)
+
+    def __len__(self) -> int:
+        return patiently("counting the queue", lambda: len(self.queue))
+
+    def has_pending_requests(self) -> bool:
+        return len(self) > 0
+
+    def enqueue_request(self, request: Request) -> bool:
+        return patiently("queueing a request", lambda: super(WorkerScheduler, self).enqueue_request(request))
+
+    def next_request(self) -> Request | None:
+        popped = patiently("taking a request", self.queue.pop)
+        if popped is None:
+            return None
+        rid, request = popped
+        self.popped[rid] = request
+        if self.stats:
+            self.stats.inc_value("scheduler/dequeued/redis", spider=self.spider)
+        return request
+
+    # --- acknowledgement, heartbeat, rescue ------------------------------------------------
+
+    def _acknowledge(self) -> None:
+        """Ack the requests the engine is done with; requeue those whose items failed."""
+        held = _engine_holds(self.crawler)
+        finished = [rid for rid, request in self.popped.items() if request not in held]
+        if not finished:
+            return
+        failed = [rid for rid in finished if id(self.popped[rid]) in self.failed]
+        for rid in failed:  # push a fresh copy back, then drop the in-flight entry
+            request = self.popped[rid]
+            self.queue.push(request)
+            self.failed.discard(id(request))
+            logger.warning("storing the items of %s failed; the request is back in the queue",
+                           request.url)
+        self.queue.ack(finished)
+        for rid in finished:
+            del self.popped[rid]
+
+    def _tick(self) -> None:
+        try:
+            self._acknowledge()
+            now = self.queue.heartbeat()
+            for dead in self.queue.dead_workers(now, self.timeout):
+                back = self.queue.requeue(dead)
+                logger.warning("worker %s silent for over %.0fs; put its %d in-flight requests "
+                               "back in the queue", dead, self.timeout, back)
+            self._wake()
+        except REDIS_DOWN as exc:
+            logger.warning("Redis unreachable (%s); retrying in a second", exc)
+
+    def _wake(self) -> None:
+        """Have the engine ask for requests (and check for idleness) now, not at its next
+        5-second heartbeat: other workers fill the queue while this one waits."""
+        slot = getattr(self.crawler.engine, "_slot", None)
+        if slot is not None and not self.crawler.engine.paused:
+            slot.nextcall.schedule()
+
+    def _idle(self, spider: Spider) -> None:
+        if self.popped or len(self.queue) or self.queue.in_flight():
+            self.idle_since = None
+            raise DontCloseSpider
+        now = time.monotonic()
+        if self.idle_since is None:
+            self.idle_since = now
+        if now - self.idle_since < self.idle_time:
+            raise DontCloseSpider
+        logger.info("worker %s: queue empty and nothing in flight for %.0fs; done",
+                    self.worker, self.idle_time)
+
+    # --- the store's outcome --------------------------------------------------------------
+
+    def _item_failed(self, item: Any, response: Response, spider: Spider, failure: Any) -> None:
+        request = getattr(response, "request", None)
+        if request is not None:
+            self.failed.add(id(request))
+        self.backoff = min(max(self.backoff * 2, 2.0), 60.0)
+        logger.warning("could not store an item (%s); pausing this worker %.0fs",
+                       failure.getErrorMessage() if failure is not None else "?", self.backoff)
+        engine = self.crawler.engine
+        if not engine.paused:
+            engine.pause()
+            reactor.callLater(self.backoff, engine.unpause)
+
+    def _item_stored(self, *_args: object, **_kwargs: object) -> None:
+        self.backoff = 0.0
+
+
+class SeedScheduler(Scheduler):
+    """Only pushes: ``backfill --distributed`` queues the start requests and ends."""
+
+    def open(self, spider: Spider) -> None:
+        super().open(spider)
+        self.persist = True
+
+    def enqueue_request(self, request: Request) -> bool:
+        return patiently("queueing a start request", lambda: super(SeedScheduler, self).enqueue_request(request))
+
+    def next_request(self) -> None:
+        return None
+
+    def has_pending_requests(self) -> bool:
+        return False

@@ -1,0 +1,136 @@
+"""``partyfeed worker`` and ``partyfeed backfill --distributed``: one crawl, many processes.
+
+The seeder puts a backfill's start requests (page 1 of every category) and its date
+window into Redis; workers on any number of machines take requests from the shared
+queue, push the ones their callbacks yield, and store into the one database of the
+configuration (PostgreSQL when they run on several machines).  See
+:mod:`crawler.distributed` for what keeps a killed worker from losing requests.
+"""
+
+from __future__ import annotations
+
+import signal
+from datetime import date
+from typing import Any
+
+import redis
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from crawler.config import Config, ConfigError
+from crawler.logformatter import quiet_expected_errors
+from crawler.sites import get_site
+from crawler.spiders.backfill import backfill_spider
+from crawler.storage import Storage, utcnow
+
+from .backfill import backfill_settings
+from .jobs import CrawlResult, _result, scrapy_settings
+
+PREFIX = "partyfeed:%(spider)s"
+
+
+def _keys(site: str) -> dict[str, str]:
+    base = PREFIX % {"spider": site}
+    return {"queue": f"{base}:requests", "dupefilter": f"{base}:dupefilter",
+            "window": f"{base}:backfill", "workers": f"{base}:requests:workers"}
+
+
+def _redis(config: Config) -> redis.Redis:
+    if not config.redis_url:
+        raise ConfigError("no Redis configured: set [partyfeed] redis = \"redis://host:6379/0\" "
+                          "or PARTYFEED_REDIS")
+    client = redis.Redis.from_url(config.redis_url, socket_connect_timeout=10)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise ConfigError(f"Redis at {config.redis_url} unreachable: {exc}") from None
+    return client
+
+
+def redis_settings(config: Config, *, worker: bool) -> dict[str, Any]:
+    scheduler = "WorkerScheduler" if worker else "SeedScheduler"
+    return {
+        "SCHEDULER": f"crawler.distributed.scheduler.{scheduler}",
+        "SCHEDULER_QUEUE_CLASS": "crawler.distributed.queue.ReliableQueue",
+        "SCHEDULER_QUEUE_KEY": f"{PREFIX}:requests",
+        "SCHEDULER_DUPEFILTER_KEY": f"{PREFIX}:dupefilter",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_PERSIST": True,
+        "REDIS_URL": config.redis_url,
+        "PARTYFEED_WORKER": worker,
+    }
+
+
+def seed(config: Config, site: str, *, since: date | None = None, until: date | None = None,
+         mirror: str | None = None) -> int:
+    """Queue the start requests of a backfill of ``site``; returns how many were queued.
+
+    When no earlier distributed backfill is under way (empty queue, nothing in flight)
+    its dupefilter is cleared first, so the new walk fetches listing pages again.
+    """
+    get_site(site)
+    client = _redis(config)
+    keys = _keys(site)
+    busy = client.zcard(keys["queue"]) or any(
+        client.hlen(f"{keys['queue']}:inflight:{w.decode()}")
+        for w in client.zrange(keys["workers"], 0, -1))
+    if not busy:
+        client.delete(keys["dupefilter"])
+    window = backfill_settings(config, site, since=since, until=until, mirror=mirror)
+    client.hset(keys["window"], mapping={k: v or "" for k, v in window.items()
+                                          if k.startswith("PARTYFEED_BACKFILL_")})
+    settings = scrapy_settings(config, mirror=mirror)
+    settings.setdict(redis_settings(config, worker=False), priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(backfill_spider(process.spider_loader.load(site)))
+    process.crawl(crawler, categories=list(config.site(site).categories) or None)
+    process.start()
+    assert crawler.stats is not None
+    return int(crawler.stats.get_value("scheduler/enqueued/redis", 0))
+
+
+def _window(client: redis.Redis, site: str) -> dict[str, Any]:
+    stored = client.hgetall(_keys(site)["window"])
+    return {k.decode(): v.decode() or None for k, v in stored.items()}
+
+
+def work(config: Config, sites: list[str], *, mirror: str | None = None, idle: float = 60,
+         dead_after: float = 30, log_level: str = "WARNING") -> list[CrawlResult]:
+    """Crawl ``sites`` from the shared queue until it has stayed empty for ``idle`` seconds."""
+    client = _redis(config)
+    settings: Settings = scrapy_settings(config, mirror=mirror, log_level=log_level)
+    settings.setdict({**redis_settings(config, worker=True), "PARTYFEED_WORKER_IDLE": idle,
+                      "PARTYFEED_WORKER_TIMEOUT": dead_after}, priority="cmdline")
+    process = CrawlerProcess(settings)
+    quiet_expected_errors()
+    crawlers = {}
+    for site in sites:
+        per_site = {**backfill_settings(config, site, since=None, until=None, mirror=mirror),
+                    **_window(client, site)}
+        spider = backfill_spider(process.spider_loader.load(site), per_site)
+        crawlers[site] = process.create_crawler(spider)
+        process.crawl(crawlers[site])
+    started = utcnow()
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    process.start()
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler)
+    storage = Storage(config.db_url)
+    results = []
+    try:
+        for site, crawler in crawlers.items():
+            assert crawler.stats is not None
+            result = _result(site, crawler.stats.get_stats(), started)
+            if result.pages == 0 and result.outcome == "failed":  # nothing was left to do
+                result.outcome, result.reason = "ok", None
+            storage.record_run(site=site, started=result.started, finished=result.finished,
+                               outcome=result.outcome, pages=result.pages, new=result.new,
+                               updated=result.updated, unchanged=result.unchanged,
+                               rejected=result.rejected, fallback=result.fallback,
+                               errors=result.errors,
+                               detail={"error_kinds": result.error_kinds, "reason": result.reason,
+                                       "kind": "worker"})
+            results.append(result)
+    finally:
+        storage.close()
+    return results

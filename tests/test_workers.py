@@ -1,0 +1,56 @@
+"""Workers share one crawl through Redis; a worker killed mid-run loses nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import redis
+
+from .conftest import Install
+from .redis_server import RedisServer
+from .sitegen import CATEGORIES, Copy
+
+
+def _configure(install: Install, redis_url: str) -> None:
+    (install.root / "partyfeed.toml").write_text(
+        f'[partyfeed]\nredis = "{redis_url}"\n\n'
+        '[sites.dangcongsan]\ncategories = ["' + '", "'.join(CATEGORIES) + '"]\n')
+
+
+def test_three_workers_one_killed_mid_run_store_every_article_exactly_once(
+        install: Install, generated_site: Callable[[int], tuple[Copy, str]],
+        redis_server: RedisServer) -> None:
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    copy, base = generated_site(3000)
+    _configure(install, redis_server.url)
+    seeded = install.run("backfill", "dangcongsan", "--distributed")
+    assert seeded.returncode == 0, seeded.stderr
+    assert "3 start requests queued" in seeded.stdout
+
+    workers = [install.start("worker", "dangcongsan", "--mirror", base, "--idle", "3s",
+                             "--dead-after", "3s") for _ in range(3)]
+    copy.wait_until(lambda c: sum(c.article_requests().values()) >= 1000)
+    victim, _ = workers[0]
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait(timeout=30)
+
+    rescued = []
+    for process, lines in workers[1:]:
+        lines.wait_for("Spider closed (finished)")
+        assert process.wait(timeout=60) == 0, "".join(lines.seen)
+        rescued += [line for line in lines.seen if "in-flight requests back in the queue" in line]
+    assert rescued, "no surviving worker put the killed worker's requests back"
+
+    storage = install.storage()
+    try:
+        articles = list(storage.scan_recent(max_rows=10**6))
+    finally:
+        storage.close()
+    paths = [urlsplit(a.url).path for a in articles]
+    assert len(paths) == len(set(paths)) == 3000
+    assert set(paths) == {copy.url(i) for i in range(800_000, 803_000)}
+    assert client.zcard("partyfeed:dangcongsan:requests") == 0
