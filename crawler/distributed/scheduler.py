@@ -136,7 +136,7 @@ class WorkerScheduler(Scheduler):
         rid, request = popped
         self.popped[rid] = request
         if self.stats:
-            self.stats.inc_value("scheduler/dequeued/redis", spider=self.spider)
+            self.stats.inc_value("scheduler/dequeued/redis")
         return request
 
     # --- acknowledgement, heartbeat, rescue ------------------------------------------------

@@ -84,9 +84,12 @@ class BackfillSpider(SiteSpider):
     def _backfill_listing(self, slug: str, page: int, *, first: str | None, previous: str | None,
                           failures: int = 0, dont_filter: bool = False) -> scrapy.Request:
         self.frontier.requested(slug, page)
+        # one process works articles off first, so its queue stays short and its memory
+        # flat; workers walk the listings ahead, so the shared queue keeps them all busy
         return scrapy.Request(
             self.site.category_url(slug, page), callback=self.parse_backfill_listing,
             errback=self.on_backfill_listing_error, dont_filter=dont_filter,
+            priority=2 if self.worker else 0,
             cb_kwargs={"category": slug, "page": page, "first": first, "previous": previous,
                        "failures": failures})
 
