@@ -22,6 +22,7 @@ import pytest
 from crawler.storage import Storage
 from scheduler.sitecopy import serving
 
+from .pg import PostgresUnavailable, TempPostgres
 from .redis_server import RedisServer
 from .sitegen import Copy, serve, templates
 
@@ -71,6 +72,8 @@ class Install:
     """One partyfeed installation: its own data folder, database and feeds."""
 
     root: Path
+    #: another database than the SQLite file in the data folder (a PostgreSQL URL)
+    db: str | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -78,7 +81,7 @@ class Install:
 
     @property
     def db_url(self) -> str:
-        return f"sqlite:///{self.data_dir / 'partyfeed.db'}"
+        return self.db or f"sqlite:///{self.data_dir / 'partyfeed.db'}"
 
     @property
     def feeds_dir(self) -> Path:
@@ -159,3 +162,44 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server = RedisServer(tmp_path_factory.mktemp("redis")).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[TempPostgres]:
+    """A real PostgreSQL for the session.  Missing binaries fail the tests that need it;
+    ``PARTYFEED_TEST_POSTGRES=skip`` turns that into a reported skip, on purpose only."""
+    try:
+        server = TempPostgres().start()
+    except PostgresUnavailable as exc:
+        if os.environ.get("PARTYFEED_TEST_POSTGRES") == "skip":
+            pytest.skip(f"PostgreSQL: {exc}")
+        pytest.fail(f"PostgreSQL is needed by these tests and could not start: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on each backend: an SQLite file, a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'partyfeed.db'}"
+    return request.getfixturevalue("postgres").new_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_install(request: pytest.FixtureRequest, tmp_path: Path) -> Install:
+    """An installation storing in SQLite, then in a fresh PostgreSQL database."""
+    root = tmp_path / "install"
+    root.mkdir()
+    if request.param == "sqlite":
+        return Install(root)
+    return Install(root, request.getfixturevalue("postgres").new_database())
+
+
+@pytest.fixture
+def editable_copy(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A private copy of the site, served, to edit between crawls: (its folder, its URL)."""
+    root = tmp_path / "site"
+    shutil.copytree(SITE_ROOT, root)
+    with serving(root) as url:
+        yield root, url

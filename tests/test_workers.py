@@ -1,15 +1,17 @@
-"""Workers share one crawl through Redis; a worker killed mid-run loses nothing."""
+"""Workers share one crawl through Redis into one PostgreSQL; a worker killed mid-run loses nothing."""
 
 from __future__ import annotations
 
 import os
 import signal
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import redis
 
 from .conftest import Install
+from .pg import TempPostgres
 from .redis_server import RedisServer
 from .sitegen import CATEGORIES, Copy
 
@@ -21,8 +23,10 @@ def _configure(install: Install, redis_url: str) -> None:
 
 
 def test_three_workers_one_killed_mid_run_store_every_article_exactly_once(
-        install: Install, generated_site: Callable[[int], tuple[Copy, str]],
-        redis_server: RedisServer) -> None:
+        tmp_path: Path, generated_site: Callable[[int], tuple[Copy, str]],
+        redis_server: RedisServer, postgres: TempPostgres) -> None:
+    (tmp_path / "install").mkdir()
+    install = Install(tmp_path / "install", postgres.new_database())
     client = redis.Redis.from_url(redis_server.url)
     client.flushall()
     copy, base = generated_site(3000)
