@@ -9,13 +9,16 @@ configuration (PostgreSQL when they run on several machines).  See
 
 from __future__ import annotations
 
+import logging
 import signal
+import time
 from datetime import date
 from typing import Any
 
 import redis
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from sqlalchemy.exc import DBAPIError
 
 from crawler.config import Config, ConfigError
 from crawler.logformatter import quiet_expected_errors
@@ -25,6 +28,8 @@ from crawler.storage import Storage, utcnow
 
 from .backfill import backfill_settings
 from .jobs import CrawlResult, _result, scrapy_settings
+
+logger = logging.getLogger(__name__)
 
 PREFIX = "partyfeed:%(spider)s"
 
@@ -94,10 +99,30 @@ def _window(client: redis.Redis, site: str) -> dict[str, Any]:
     return {k.decode(): v.decode() or None for k, v in stored.items()}
 
 
+def _wait_for_database(config: Config) -> None:
+    """Start only once the database answers (and its schema is current), saying so."""
+    delay, warned = 1.0, False
+    while True:
+        try:
+            Storage(config.db_url).close()
+        except DBAPIError as exc:
+            if not warned:
+                logger.warning("database unreachable (%s); waiting and retrying",
+                               str(exc.orig).strip() or exc)
+                warned = True
+            time.sleep(delay)
+            delay = min(delay * 2, 30.0)
+            continue
+        if warned:
+            logger.warning("database reachable again")
+        return
+
+
 def work(config: Config, sites: list[str], *, mirror: str | None = None, idle: float = 60,
          dead_after: float = 30, log_level: str = "WARNING") -> list[CrawlResult]:
     """Crawl ``sites`` from the shared queue until it has stayed empty for ``idle`` seconds."""
     client = _redis(config)
+    _wait_for_database(config)
     settings: Settings = scrapy_settings(config, mirror=mirror, log_level=log_level)
     settings.setdict({**redis_settings(config, worker=True), "PARTYFEED_WORKER_IDLE": idle,
                       "PARTYFEED_WORKER_TIMEOUT": dead_after}, priority="cmdline")

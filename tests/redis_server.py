@@ -16,6 +16,8 @@ from pathlib import Path
 @dataclass
 class RedisServer:
     folder: Path
+    #: write every change to an append-only file, so a restarted server has its data back
+    durable: bool = False
     process: subprocess.Popen[str] | None = None
 
     @property
@@ -32,7 +34,9 @@ class RedisServer:
             raise RuntimeError("redis-server is not installed (apt-get install -y redis-server)")
         self.process = subprocess.Popen(
             [binary, "--port", "0", "--unixsocket", str(self.socket), "--dir", str(self.folder),
-             "--save", "", "--appendonly", "no", "--loglevel", "notice"],
+             "--save", "", "--loglevel", "notice",
+             *(["--appendonly", "yes", "--appendfsync", "always"] if self.durable
+               else ["--appendonly", "no"])],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         assert self.process.stdout is not None
         seen = []

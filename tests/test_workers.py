@@ -58,3 +58,29 @@ def test_three_workers_one_killed_mid_run_store_every_article_exactly_once(
     assert len(paths) == len(set(paths)) == 3000
     assert set(paths) == {copy.url(i) for i in range(800_000, 803_000)}
     assert client.zcard("partyfeed:dangcongsan:requests") == 0
+
+
+def test_a_worker_waits_while_redis_is_away_and_loses_nothing(
+        install: Install, tmp_path: Path, generated_site: Callable[[int], tuple[Copy, str]]) -> None:
+    (tmp_path / "redis").mkdir()
+    server = RedisServer(tmp_path / "redis", durable=True).start()
+    try:
+        copy, base = generated_site(300)
+        _configure(install, server.url)
+        assert install.run("backfill", "dangcongsan", "--distributed").returncode == 0
+        process, lines = install.start("worker", "dangcongsan", "--mirror", base, "--idle", "2s")
+        copy.wait_until(lambda c: sum(c.article_requests().values()) >= 60)
+        server.stop()
+        lines.wait_for("Redis unreachable")
+        server.start()
+        lines.wait_for("Redis reachable again")
+        lines.wait_for("Spider closed (finished)")
+        assert process.wait(timeout=60) == 0, "".join(lines.seen)
+    finally:
+        server.stop()
+    storage = install.storage()
+    try:
+        paths = [urlsplit(a.url).path for a in storage.scan_recent(max_rows=10**6)]
+    finally:
+        storage.close()
+    assert len(paths) == len(set(paths)) == 300

@@ -44,6 +44,21 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 return #entries / 2
 """
 
+#: put back the given in-flight requests of this worker (ones it lost track of)
+_REQUEUE_SOME = """
+local moved = 0
+for i = 1, #ARGV do
+  local value = redis.call('HGET', KEYS[2], ARGV[i])
+  if value then
+    local bar = string.find(value, '|', 1, true)
+    redis.call('ZADD', KEYS[1], tonumber(string.sub(value, 1, bar - 1)), string.sub(value, bar + 1))
+    redis.call('HDEL', KEYS[2], ARGV[i])
+    moved = moved + 1
+  end
+end
+return moved
+"""
+
 
 class ReliableQueue(PriorityQueue):
     """scrapy-redis's ``PriorityQueue`` (push, length, encoding) with an acknowledged pop."""
@@ -54,6 +69,7 @@ class ReliableQueue(PriorityQueue):
         self._ids = itertools.count(1)
         self._pop = server.register_script(_POP)
         self._requeue = server.register_script(_REQUEUE)
+        self._requeue_some = server.register_script(_REQUEUE_SOME)
 
     @property
     def workers_key(self) -> str:
@@ -78,6 +94,16 @@ class ReliableQueue(PriorityQueue):
         """Put back everything ``worker`` holds; returns how many requests."""
         return int(self._requeue(keys=[self.key, self.inflight_key(worker), self.workers_key],
                                  args=[worker]))
+
+    def orphans(self, known: set[str]) -> int:
+        """Put back entries of this worker's in-flight hash that it does not hold: a pop
+        whose reply was lost when the connection broke leaves one behind."""
+        lost = [rid for rid in (r.decode() if isinstance(r, bytes) else r
+                                for r in self.server.hkeys(self.inflight_key(self.worker)))
+                if rid not in known]
+        if not lost:
+            return 0
+        return int(self._requeue_some(keys=[self.key, self.inflight_key(self.worker)], args=lost))
 
     def heartbeat(self) -> float:
         """Record this worker as alive now (server time); returns that time."""

@@ -35,12 +35,17 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from scrapy_redis.scheduler import Scheduler
+from sqlalchemy.exc import DBAPIError
 from twisted.internet import reactor
 from twisted.internet.task import LoopingCall
 
 from .queue import ReliableQueue
 
 logger = logging.getLogger(__name__)
+
+#: how often a request whose callback or items failed (not for the database) is retried
+MAX_REQUEUES = 3
+REQUEUES = "partyfeed_requeues"
 
 T = TypeVar("T")
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
@@ -98,7 +103,9 @@ class WorkerScheduler(Scheduler):
         instance.idle_since: float | None = None
         instance.backoff = 0.0
         crawler.signals.connect(instance._idle, signal=signals.spider_idle)
+        instance.redis_down = False
         crawler.signals.connect(instance._item_failed, signal=signals.item_error)
+        crawler.signals.connect(instance._callback_failed, signal=signals.spider_error)
         crawler.signals.connect(instance._item_stored, signal=signals.item_scraped)
         return instance
 
@@ -152,8 +159,6 @@ class WorkerScheduler(Scheduler):
             request = self.popped[rid]
             self.queue.push(request)
             self.failed.discard(id(request))
-            logger.warning("storing the items of %s failed; the request is back in the queue",
-                           request.url)
         self.queue.ack(finished)
         for rid in finished:
             del self.popped[rid]
@@ -161,6 +166,8 @@ class WorkerScheduler(Scheduler):
     def _tick(self) -> None:
         try:
             self._acknowledge()
+            if lost := self.queue.orphans(set(self.popped)):
+                logger.warning("put %d requests whose pop went unanswered back in the queue", lost)
             now = self.queue.heartbeat()
             for dead in self.queue.dead_workers(now, self.timeout):
                 back = self.queue.requeue(dead)
@@ -168,7 +175,13 @@ class WorkerScheduler(Scheduler):
                                "back in the queue", dead, self.timeout, back)
             self._wake()
         except REDIS_DOWN as exc:
-            logger.warning("Redis unreachable (%s); retrying in a second", exc)
+            if not self.redis_down:
+                logger.warning("Redis unreachable (%s); waiting and retrying", exc)
+            self.redis_down = True
+        else:
+            if self.redis_down:
+                logger.warning("Redis reachable again")
+            self.redis_down = False
 
     def _wake(self) -> None:
         """Have the engine ask for requests (and check for idleness) now, not at its next
@@ -192,12 +205,33 @@ class WorkerScheduler(Scheduler):
     # --- the store's outcome --------------------------------------------------------------
 
     def _item_failed(self, item: Any, response: Response, spider: Spider, failure: Any) -> None:
+        self._failed(response, "could not store an item", failure)
+
+    def _callback_failed(self, failure: Any, response: Response, spider: Spider) -> None:
+        """A callback that raised (the database unreachable for its known-keys query, say)."""
+        self._failed(response, "a callback failed", failure)
+
+    def _failed(self, response: Response, what: str, failure: Any) -> None:
+        """Requeue the request when done with it, and pause: the cause is rarely the page.
+
+        A database error is retried for as long as it lasts; anything else (a bug meeting
+        one odd page) at most :data:`MAX_REQUEUES` times, then the request is let go with
+        an error line, so one page cannot keep a worker busy forever.
+        """
         request = getattr(response, "request", None)
-        if request is not None:
-            self.failed.add(id(request))
+        if request is None:
+            return
+        if not failure.check(DBAPIError):
+            tries = request.meta.get(REQUEUES, 0) + 1
+            if tries > MAX_REQUEUES:
+                logger.error("%s on %s %d times; giving it up", what, request.url, tries)
+                return
+            request.meta[REQUEUES] = tries
+        self.failed.add(id(request))
         self.backoff = min(max(self.backoff * 2, 2.0), 60.0)
-        logger.warning("could not store an item (%s); pausing this worker %.0fs",
-                       failure.getErrorMessage() if failure is not None else "?", self.backoff)
+        logger.warning("%s (%s); the request goes back to the queue; pausing this worker %.0fs",
+                       what, failure.getErrorMessage() if failure is not None else "?",
+                       self.backoff)
         engine = self.crawler.engine
         if not engine.paused:
             engine.pause()
