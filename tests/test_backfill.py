@@ -8,8 +8,11 @@ import signal
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from crawler.extraction.dates import VIETNAM
+
 from .conftest import Install
 from .sitegen import CATEGORIES, PER_PAGE, Copy
+from .test_progress import _run_on_a_terminal
 
 CONFIG = '[sites.dangcongsan]\ncategories = ["' + '", "'.join(CATEGORIES) + '"]\n'
 
@@ -136,3 +139,33 @@ def test_a_listing_linking_ten_thousand_articles_is_capped(
     assert "links 10020 articles; following the first 200" in result.stderr
     assert len(_stored_paths(install)) == 100  # the category's real articles, all of them
     assert sum(copy.article_requests().values()) == 200 + 80
+
+
+def test_backfill_keeps_to_its_date_window_and_stops_at_older_articles(
+        install: Install, generated_site: Callable[[int], tuple[Copy, str]]) -> None:
+    copy, base = generated_site(600)
+    _configure(install)
+    result = install.run("backfill", "dangcongsan", "--mirror", base,
+                         "--since", "2024-02-22", "--until", "2024-02-24")
+    assert result.returncode == 0, result.stderr
+    storage = install.storage()
+    try:
+        days = {a.published.astimezone(VIETNAM).date().isoformat()
+                for a in storage.scan_recent(max_rows=10**6)}
+    finally:
+        storage.close()
+    assert days == {"2024-02-22", "2024-02-23", "2024-02-24"}
+    # the fixture pages' dates repeat on every listing page, so older articles turn up on
+    # page 1 already: each category stops a few pages on (the next page is asked for
+    # before the articles' dates are known), not after all ten
+    assert len(_listing_requests(copy)) <= len(CATEGORIES) * 10 // 2
+
+
+def test_backfill_shows_progress_with_an_eta_on_a_terminal(
+        install: Install, generated_site: Callable[[int], tuple[Copy, str]]) -> None:
+    _, base = generated_site(300)
+    _configure(install)
+    status, output = _run_on_a_terminal(install, "backfill", "dangcongsan", "--mirror", base)
+    assert status == 0, output
+    assert "dangcongsan backfill: " in output and " articles stored, ETA " in output
+    assert "300 new" in output
