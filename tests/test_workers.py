@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -84,3 +86,41 @@ def test_a_worker_waits_while_redis_is_away_and_loses_nothing(
     finally:
         storage.close()
     assert len(paths) == len(set(paths)) == 300
+
+
+def _pg_ctl(server: TempPostgres, *args: str) -> None:
+    """Stop or start the test cluster as its owner (the fixture runs it as ``postgres``)."""
+    command = [str(server.bindir / "pg_ctl"), "-D", str(server.data), "-l", str(server.log), *args]
+    as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    subprocess.run([*as_owner, *command], check=True, capture_output=True, timeout=60)
+
+
+def test_a_worker_waits_while_postgresql_is_away_and_loses_nothing(
+        tmp_path: Path, generated_site: Callable[[int], tuple[Copy, str]],
+        redis_server: RedisServer) -> None:
+    server = TempPostgres().start()
+    options = shlex.split((server.data / "postmaster.opts").read_text())
+    restart = " ".join(shlex.quote(o) for o in options[3:])  # past "postgres -D <data>"
+    try:
+        client = redis.Redis.from_url(redis_server.url)
+        client.flushall()
+        (tmp_path / "install").mkdir()
+        install = Install(tmp_path / "install", server.new_database())
+        copy, base = generated_site(300)
+        _configure(install, redis_server.url)
+        assert install.run("backfill", "dangcongsan", "--distributed").returncode == 0
+        process, lines = install.start("worker", "dangcongsan", "--mirror", base, "--idle", "2s")
+        copy.wait_until(lambda c: sum(c.article_requests().values()) >= 60)
+        _pg_ctl(server, "-m", "fast", "-w", "stop")
+        lines.wait_for("the request goes back to the queue; pausing this worker")
+        _pg_ctl(server, "-o", restart, "-w", "start")
+        lines.wait_for("Spider closed (finished)")
+        assert process.wait(timeout=60) == 0, "".join(lines.seen)
+        storage = install.storage()
+        try:
+            paths = [urlsplit(a.url).path for a in storage.scan_recent(max_rows=10**6)]
+        finally:
+            storage.close()
+        assert len(paths) == len(set(paths)) == 300
+    finally:
+        server.stop()
