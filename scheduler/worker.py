@@ -21,6 +21,7 @@ from scrapy.settings import Settings
 from sqlalchemy.exc import DBAPIError
 
 from crawler.config import Config, ConfigError
+from crawler.distributed.scheduler import patiently
 from crawler.logformatter import quiet_expected_errors
 from crawler.sites import get_site
 from crawler.spiders.backfill import backfill_spider
@@ -40,11 +41,16 @@ def _keys(site: str) -> dict[str, str]:
             "window": f"{base}:backfill", "workers": f"{base}:requests:workers"}
 
 
-def _redis(config: Config) -> redis.Redis:
+def _redis(config: Config, *, wait: bool = False) -> redis.Redis:
+    """A client that answered; ``wait``: for as long as it takes (a worker), else fail
+    with one line (a person seeding a backfill)."""
     if not config.redis_url:
         raise ConfigError("no Redis configured: set [partyfeed] redis = \"redis://host:6379/0\" "
                           "or PARTYFEED_REDIS")
     client = redis.Redis.from_url(config.redis_url, socket_connect_timeout=10)
+    if wait:
+        patiently(f"connecting to {config.redis_url}", client.ping)
+        return client
     try:
         client.ping()
     except redis.RedisError as exc:
@@ -121,7 +127,7 @@ def _wait_for_database(config: Config) -> None:
 def work(config: Config, sites: list[str], *, mirror: str | None = None, idle: float = 60,
          dead_after: float = 30, log_level: str = "WARNING") -> list[CrawlResult]:
     """Crawl ``sites`` from the shared queue until it has stayed empty for ``idle`` seconds."""
-    client = _redis(config)
+    client = _redis(config, wait=True)
     _wait_for_database(config)
     settings: Settings = scrapy_settings(config, mirror=mirror, log_level=log_level)
     settings.setdict({**redis_settings(config, worker=True), "PARTYFEED_WORKER_IDLE": idle,
