@@ -108,6 +108,9 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         from .worker import seed
 
         queued = seed(config, args.site, since=args.since, until=args.until, mirror=args.mirror)
+        if not queued:
+            _err(f"{args.site}: no start request could be queued (see the log above)")
+            return 1
         _out(f"{args.site}: {queued} start requests queued in {config.redis_url}; "
              "`partyfeed worker` processes crawl them")
         return 0

@@ -60,6 +60,14 @@ return moved
 """
 
 
+#: mark a request seen and queue it in one step (dont_filter: queue it regardless)
+_PUSH_UNSEEN = """
+if ARGV[3] == '0' and redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
+return 1
+"""
+
+
 class ReliableQueue(PriorityQueue):
     """scrapy-redis's ``PriorityQueue`` (push, length, encoding) with an acknowledged pop."""
 
@@ -70,6 +78,7 @@ class ReliableQueue(PriorityQueue):
         self._pop = server.register_script(_POP)
         self._requeue = server.register_script(_REQUEUE)
         self._requeue_some = server.register_script(_REQUEUE_SOME)
+        self._push_unseen = server.register_script(_PUSH_UNSEEN)
 
     @property
     def workers_key(self) -> str:
@@ -77,6 +86,18 @@ class ReliableQueue(PriorityQueue):
 
     def inflight_key(self, worker: str) -> str:
         return f"{self.key}:inflight:{worker}"
+
+    def push_unseen(self, request: Request, dupefilter_key: str, fingerprint: str) -> bool:
+        """Queue ``request`` unless its fingerprint is in the dupefilter; both in one step.
+
+        scrapy-redis's scheduler adds the fingerprint, then pushes: a worker killed in
+        between leaves a request marked seen that is in no queue, and its parent, put back
+        and run again, would find its child "seen" — lost for good.
+        """
+        return bool(self._push_unseen(
+            keys=[self.key, dupefilter_key],
+            args=[fingerprint, -request.priority, "1" if request.dont_filter else "0",
+                  self._encode_request(request)]))
 
     def pop(self, timeout: int = 0) -> tuple[str, Request] | None:  # type: ignore[override]
         """The next request and its id, moved into this worker's in-flight hash."""

@@ -1,7 +1,7 @@
 """Schedulers for ``partyfeed worker`` (crawl from Redis) and ``backfill --distributed`` (seed it).
 
 :class:`WorkerScheduler` is scrapy-redis's scheduler with :class:`~.queue.ReliableQueue`
-and four additions:
+and these additions:
 
 * **acknowledgement** — a popped request is acknowledged once the engine no longer
   holds it: Scrapy keeps a request in its in-progress set until the scraper has run
@@ -13,6 +13,8 @@ and four additions:
 * **idle exit** — the crawl ends when the queue has been empty, with nothing in flight
   on any worker, for ``PARTYFEED_WORKER_IDLE`` seconds (scrapy-redis's blocking pop
   would freeze the reactor instead);
+* **atomic enqueue** — a request is marked seen in the dupefilter and queued in one
+  Lua step (scrapy-redis does two commands: a kill between them loses the request);
 * **outages** — Redis unreachable: the worker waits and retries, saying so in one log
   line; an item the store could not write (database gone): its request goes back to
   the queue, and the worker pauses with a growing back-off instead of refetching.
@@ -36,7 +38,6 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from scrapy_redis.scheduler import Scheduler
 from sqlalchemy.exc import DBAPIError
-from twisted.internet import reactor
 from twisted.internet.task import LoopingCall
 
 from .queue import ReliableQueue
@@ -134,7 +135,15 @@ class WorkerScheduler(Scheduler):
         return len(self) > 0
 
     def enqueue_request(self, request: Request) -> bool:
-        return patiently("queueing a request", lambda: super(WorkerScheduler, self).enqueue_request(request))
+        fingerprint = self.df.request_fingerprint(request)
+        queued = patiently("queueing a request",
+                           lambda: self.queue.push_unseen(request, self.df.key, fingerprint))
+        if not queued:
+            self.df.log(request, self.spider)
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        return True
 
     def next_request(self) -> Request | None:
         popped = patiently("taking a request", self.queue.pop)
@@ -232,6 +241,8 @@ class WorkerScheduler(Scheduler):
         logger.warning("%s (%s); the request goes back to the queue; pausing this worker %.0fs",
                        what, failure.getErrorMessage() if failure is not None else "?",
                        self.backoff)
+        from twisted.internet import reactor  # the one Scrapy installed, once it has
+
         engine = self.crawler.engine
         if not engine.paused:
             engine.pause()
