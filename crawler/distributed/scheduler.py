@@ -100,11 +100,12 @@ class WorkerScheduler(Scheduler):
         #: requests this worker took, by in-flight id; the engine holds each from the moment
         #: next_request returns it until its callback output is processed
         instance.popped: dict[str, Request] = {}
-        instance.failed: set[str] = set()
+        #: ids of popped requests whose callback or items failed: requeued, not acked
+        instance.failed: set[int] = set()
         instance.idle_since: float | None = None
         instance.backoff = 0.0
-        crawler.signals.connect(instance._idle, signal=signals.spider_idle)
         instance.redis_down = False
+        crawler.signals.connect(instance._idle, signal=signals.spider_idle)
         crawler.signals.connect(instance._item_failed, signal=signals.item_error)
         crawler.signals.connect(instance._callback_failed, signal=signals.spider_error)
         crawler.signals.connect(instance._item_stored, signal=signals.item_scraped)
@@ -123,7 +124,7 @@ class WorkerScheduler(Scheduler):
         if self.ticker.running:
             self.ticker.stop()
         if reason == "finished":
-            self._acknowledge()
+            patiently("acknowledging", self._acknowledge)
         back = patiently("handing back requests", lambda: self.queue.requeue(self.worker))
         if back:
             logger.info("worker %s put %d unfinished requests back in the queue", self.worker, back)
@@ -179,7 +180,8 @@ class WorkerScheduler(Scheduler):
                 logger.warning("put %d requests whose pop went unanswered back in the queue", lost)
             now = self.queue.heartbeat()
             for dead in self.queue.dead_workers(now, self.timeout):
-                back = self.queue.requeue(dead)
+                if not (back := self.queue.requeue(dead)):
+                    continue  # it held nothing, or another worker was quicker
                 logger.warning("worker %s silent for over %.0fs; put its %d in-flight requests "
                                "back in the queue", dead, self.timeout, back)
             self._wake()
