@@ -34,7 +34,7 @@ from crawler.extraction.dates import VIETNAM
 from crawler.logformatter import quiet_expected_errors
 from crawler.sites import get_site
 from crawler.spiders.backfill import BackfillSpider, backfill_spider
-from crawler.storage import Storage, utcnow
+from crawler.storage import utcnow
 
 from .jobs import CrawlResult, _result, scrapy_settings
 from .locks import site_lock
@@ -92,19 +92,9 @@ def backfill(config: Config, site: str, *, since: date | None = None, until: dat
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
         assert crawler.stats is not None
-        result = _result(site, crawler.stats.get_stats(), started)
-        storage = Storage(config.db_url)
-        try:
-            storage.record_run(site=site, started=result.started, finished=result.finished,
-                               outcome=result.outcome, pages=result.pages, new=result.new,
-                               updated=result.updated, unchanged=result.unchanged,
-                               rejected=result.rejected, fallback=result.fallback,
-                               errors=result.errors,
-                               detail={"error_kinds": result.error_kinds, "reason": result.reason,
-                                       "kind": "backfill"})
-        finally:
-            storage.close()
-        return result
+        # not a crawl run: `partyfeed status` judges a site by its scheduled crawls, and a
+        # backfill stopped on purpose (to resume later) says nothing about the site's health
+        return _result(site, crawler.stats.get_stats(), started)
 
 
 class BackfillProgress:

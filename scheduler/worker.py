@@ -146,22 +146,11 @@ def work(config: Config, sites: list[str], *, mirror: str | None = None, idle: f
     process.start()
     for sig, handler in handlers.items():
         signal.signal(sig, handler)
-    storage = Storage(config.db_url)
     results = []
-    try:
-        for site, crawler in crawlers.items():
-            assert crawler.stats is not None
-            result = _result(site, crawler.stats.get_stats(), started)
-            if result.pages == 0 and result.outcome == "failed":  # nothing was left to do
-                result.outcome, result.reason = "ok", None
-            storage.record_run(site=site, started=result.started, finished=result.finished,
-                               outcome=result.outcome, pages=result.pages, new=result.new,
-                               updated=result.updated, unchanged=result.unchanged,
-                               rejected=result.rejected, fallback=result.fallback,
-                               errors=result.errors,
-                               detail={"error_kinds": result.error_kinds, "reason": result.reason,
-                                       "kind": "worker"})
-            results.append(result)
-    finally:
-        storage.close()
+    for site, crawler in crawlers.items():  # not recorded as crawl runs, as for a backfill
+        assert crawler.stats is not None
+        result = _result(site, crawler.stats.get_stats(), started)
+        if result.pages == 0 and result.outcome == "failed":  # nothing was left to do
+            result.outcome, result.reason = "ok", None
+        results.append(result)
     return results
