@@ -1,6 +1,7 @@
 """Crawl throughput against a bare Scrapy spider, memory at two sizes, and incremental cost.
 
     .venv/bin/python bench/crawl.py [--sizes 3000,30000] [--new 20] [--concurrency 16]
+    .venv/bin/python bench/crawl.py --sizes 3000 --distributed 3
 
 Builds a loopback copy of a legacy-layout dangcongsan.vn with N articles (20 per listing
 page, three categories), generated on the fly from the saved fixture pages of
@@ -102,8 +103,12 @@ def main() -> int:
     parser.add_argument("--sizes", default="3000,30000")
     parser.add_argument("--new", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--distributed", type=int, default=0, metavar="N",
+                        help="instead: a backfill in one process against N workers sharing Redis")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.distributed:
+        return distributed(sizes[0], args.distributed)
     polite_off = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
                   "-s", "ROBOTSTXT_OBEY=False", "-s", f"CONCURRENT_REQUESTS={args.concurrency}",
                   "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={args.concurrency}", "-s", "LOG_LEVEL=ERROR"]
@@ -163,6 +168,60 @@ def main() -> int:
         print(f"second crawl after {args.new} new articles: {requests} requests, {added} stored, "
               f"{per:.2f} requests per new article (target <= 1.2)")
     return 0 if ok else 1
+
+
+def distributed(size: int, workers: int) -> int:
+    """``partyfeed backfill`` in one process vs ``backfill --distributed`` and N workers:
+    what the shared queue costs and gains.
+
+    Same copy, politeness off, a fresh SQLite file (WAL) for each, a private redis-server
+    on a Unix socket; pages/s is what the copy answered over wall time, the workers' from
+    their start to the last one's exit less their idle wait.
+    """
+    from tests.redis_server import RedisServer
+
+    copy = Copy(size, templates())
+    server = serve(copy)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    rates = []
+    stored_counts = []
+    for mode in ("one process", f"{workers} workers"):
+        with tempfile.TemporaryDirectory() as tmp:
+            redis = RedisServer(Path(tmp)).start()
+            path = _config(Path(tmp))
+            path.write_text(f'[partyfeed]\nredis = "{redis.url}"\n\n' + path.read_text())
+            env = {**os.environ, "PYTHONPATH": str(REPO), "PARTYFEED_DATA_DIR": tmp,
+                   "PARTYFEED_CONFIG": str(path), "PARTYFEED_DB": f"sqlite:///{tmp}/partyfeed.db"}
+            command = [sys.executable, "-m", "scheduler"]
+            before, started = copy.served, time.perf_counter()
+            if mode == "one process":
+                subprocess.run([*command, "backfill", "dangcongsan", "--mirror", base], cwd=tmp,
+                               env=env, check=True, capture_output=True)
+                seconds = time.perf_counter() - started
+            else:
+                subprocess.run([*command, "backfill", "dangcongsan", "--distributed"], cwd=tmp,
+                               env=env, check=True, capture_output=True)
+                started = time.perf_counter()
+                running = [subprocess.Popen([*command, "worker", "dangcongsan", "--mirror", base,
+                                             "--idle", "1s"], cwd=tmp, env=env,
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                           for _ in range(workers)]
+                for process in running:
+                    process.wait()
+                seconds = time.perf_counter() - started - 1  # less the idle wait at the end
+            redis.stop()
+            rates.append((copy.served - before) / seconds)
+            from crawler.storage import Storage
+
+            storage = Storage(env["PARTYFEED_DB"])
+            stored_counts.append(storage.count("dangcongsan"))
+            storage.close()
+            print(f"{mode:>12}: {copy.served - before} pages in {seconds:.1f}s = "
+                  f"{rates[-1]:.0f} pages/s, {stored_counts[-1]} articles stored", flush=True)
+    server.shutdown()
+    print(f"{workers} workers vs one process: {rates[1] / rates[0]:.2f}x "
+          f"(on {os.cpu_count()} cores; the copy is served from this process)")
+    return 0 if stored_counts == [size, size] else 1
 
 
 def _config(tmp: Path) -> Path:
