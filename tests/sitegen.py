@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,8 +37,9 @@ class Copy:
     size: int
     templates: list[str]
     served: int = 0
-    #: every path asked for, in order
+    #: every path asked for, in order, and when (``time.monotonic()``)
     log: list[str] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
     changed: threading.Condition = field(default_factory=threading.Condition)
 
     def publish(self, n: int) -> None:
@@ -79,6 +81,7 @@ class Copy:
         with self.changed:
             self.served += 1
             self.log.append(path)
+            self.times.append(time.monotonic())
             self.changed.notify_all()
         if path in ("/", ""):
             return self.listing(None, 1)

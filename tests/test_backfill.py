@@ -99,6 +99,18 @@ def test_backfill_stopped_with_ctrl_c_resumes_while_a_crawl_of_the_site_runs_bes
     assert len(stored) == len(set(stored)) == 300
 
 
+def test_backfill_keeps_to_the_configured_rate(
+        install: Install, generated_site: Callable[[int], tuple[Copy, str]]) -> None:
+    copy, base = generated_site(60)
+    _configure(install, "backfill_rate = 20\n")
+    result = install.run("backfill", "dangcongsan", "--mirror", base)
+    assert result.returncode == 0, result.stderr
+    assert len(_stored_paths(install)) == 60
+    # 63 pages at no more than 20 a second take at least 62/20 s, however fast the copy
+    span = copy.times[-1] - copy.times[0]
+    assert len(copy.log) == 63 and span >= (len(copy.log) - 1) / 20
+
+
 def test_a_pager_that_loops_back_to_page_1_ends_the_walk(
         install: Install, generated_site: Callable[[int], tuple[Copy, str]]) -> None:
     copy, base = generated_site(120)

@@ -39,6 +39,7 @@ from scrapy.http import Response
 from scrapy_redis.scheduler import Scheduler
 from sqlalchemy.exc import DBAPIError
 from twisted.internet.task import LoopingCall
+from twisted.python.failure import Failure
 
 from .queue import ReliableQueue
 
@@ -47,6 +48,8 @@ logger = logging.getLogger(__name__)
 #: how often a request whose callback or items failed (not for the database) is retried
 MAX_REQUEUES = 3
 REQUEUES = "partyfeed_requeues"
+#: the crawl stat a store pipeline sets when the database refused a write
+STORE_ERROR = "partyfeed/store_error"
 
 T = TypeVar("T")
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
@@ -109,6 +112,7 @@ class WorkerScheduler(Scheduler):
         crawler.signals.connect(instance._item_failed, signal=signals.item_error)
         crawler.signals.connect(instance._callback_failed, signal=signals.spider_error)
         crawler.signals.connect(instance._item_stored, signal=signals.item_scraped)
+        crawler.signals.connect(instance._item_dropped, signal=signals.item_dropped)
         return instance
 
     def open(self, spider: Spider) -> None:
@@ -222,7 +226,8 @@ class WorkerScheduler(Scheduler):
         """A callback that raised (the database unreachable for its known-keys query, say)."""
         self._failed(response, "a callback failed", failure)
 
-    def _failed(self, response: Response, what: str, failure: Any) -> None:
+    def _failed(self, response: Response, what: str, failure: Any,
+                database: bool = False) -> None:
         """Requeue the request when done with it, and pause: the cause is rarely the page.
 
         A database error is retried for as long as it lasts; anything else (a bug meeting
@@ -232,7 +237,7 @@ class WorkerScheduler(Scheduler):
         request = getattr(response, "request", None)
         if request is None:
             return
-        if not failure.check(DBAPIError):
+        if not (database or failure.check(DBAPIError)):
             tries = request.meta.get(REQUEUES, 0) + 1
             if tries > MAX_REQUEUES:
                 logger.error("%s on %s %d times; giving it up", what, request.url, tries)
@@ -249,6 +254,13 @@ class WorkerScheduler(Scheduler):
         if not engine.paused:
             engine.pause()
             reactor.callLater(self.backoff, engine.unpause)
+
+    def _item_dropped(self, item: Any, response: Response, exception: BaseException,
+                      spider: Spider) -> None:
+        """A drop is the page's fault (rejected) unless the store recorded a database
+        error for the crawl (``partyfeed/store_error``): then it is a failed write."""
+        if self.stats and self.stats.get_value(STORE_ERROR):
+            self._failed(response, "could not store an item", Failure(exception), database=True)
 
     def _item_stored(self, *_args: object, **_kwargs: object) -> None:
         self.backoff = 0.0
