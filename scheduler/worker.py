@@ -10,7 +10,9 @@ configuration (PostgreSQL when they run on several machines).  See
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import sys
 import time
 from datetime import date
 from typing import Any
@@ -33,6 +35,8 @@ from .jobs import CrawlResult, _result, scrapy_settings
 logger = logging.getLogger(__name__)
 
 PREFIX = "partyfeed:%(spider)s"
+#: the finish reason of a crawl whose store gave up on the database
+STORE_FAILED = "store-failed"
 
 
 def _keys(site: str) -> dict[str, str]:
@@ -124,6 +128,15 @@ def _wait_for_database(config: Config) -> None:
         return
 
 
+def _start_again(config: Config) -> None:
+    """A store that refuses writes closes the crawl (``store-failed``); a worker's
+    unfinished requests are back in the queue by then.  Scrapy's reactor cannot run
+    twice in a process, so the worker waits for the database and execs itself anew."""
+    logger.warning("the database refused writes; waiting for it, then starting this worker again")
+    _wait_for_database(config)
+    os.execv(sys.executable, [sys.executable, "-m", "scheduler", *sys.argv[1:]])
+
+
 def work(config: Config, sites: list[str], *, mirror: str | None = None, idle: float = 60,
          dead_after: float = 30, log_level: str = "WARNING") -> list[CrawlResult]:
     """Crawl ``sites`` from the shared queue until it has stayed empty for ``idle`` seconds."""
@@ -146,6 +159,8 @@ def work(config: Config, sites: list[str], *, mirror: str | None = None, idle: f
     process.start()
     for sig, handler in handlers.items():
         signal.signal(sig, handler)
+    if any(c.stats and c.stats.get_value("finish_reason") == STORE_FAILED for c in crawlers.values()):
+        _start_again(config)
     results = []
     for site, crawler in crawlers.items():  # not recorded as crawl runs, as for a backfill
         assert crawler.stats is not None
