@@ -127,6 +127,8 @@ class SiteConfig:
     time_limit: timedelta = timedelta(minutes=20)
     #: share of a run's articles rejected or read by the generic layer that marks the site degraded
     degraded_share: float = 0.2
+    #: requests per second a backfill may send the site at most (None: the crawl's politeness)
+    backfill_rate: float | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,8 @@ class Config:
     serve: tuple[str, int] | None = None
     sites: dict[str, SiteConfig] = field(default_factory=dict)
     source: Path | None = None
+    #: Redis that ``partyfeed worker`` processes share their queue through (None: no workers)
+    redis_url: str | None = None
 
     def site(self, name: str) -> SiteConfig:
         return self.sites.get(name) or SiteConfig(name=name)
@@ -169,7 +173,7 @@ def _site_config(name: str, raw: Any, where: str) -> SiteConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: [sites.{name}] must be a table")
     known = {"enabled", "interval", "cron", "categories", "max_pages", "time_limit",
-             "degraded_share"}
+             "degraded_share", "backfill_rate"}
     unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"{where}: [sites.{name}] has unknown keys: {', '.join(sorted(unknown))}")
@@ -208,6 +212,12 @@ def _site_config(name: str, raw: Any, where: str) -> SiteConfig:
         if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 <= share <= 1:
             raise ConfigError(f"{where}: sites.{name}.degraded_share must be a number from 0 to 1")
         kwargs["degraded_share"] = float(share)
+    if "backfill_rate" in raw:
+        rate = raw["backfill_rate"]
+        if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not rate > 0:
+            raise ConfigError(f"{where}: sites.{name}.backfill_rate must be a positive number "
+                              "of requests per second")
+        kwargs["backfill_rate"] = float(rate)
     return SiteConfig(**kwargs)
 
 
@@ -229,7 +239,8 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
     main = raw.get("partyfeed", {})
     if not isinstance(main, dict):
         raise ConfigError(f"{where}: [partyfeed] must be a table")
-    unknown = set(main) - {"data_dir", "db", "feeds_dir", "feed_limit", "base_url", "serve"}
+    unknown = set(main) - {"data_dir", "db", "feeds_dir", "feed_limit", "base_url", "serve",
+                           "redis"}
     if unknown:
         raise ConfigError(f"{where}: [partyfeed] has unknown keys: {', '.join(sorted(unknown))}")
 
@@ -246,6 +257,10 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         address = parse_address(serve) if serve not in (None, False, "") else None
     except ConfigError as exc:
         raise ConfigError(f"{where}: partyfeed.serve: {exc}") from None
+
+    redis_url = env.get("PARTYFEED_REDIS") or main.get("redis") or None
+    if redis_url is not None and not str(redis_url).startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"{where}: partyfeed.redis must be a redis:// URL, got {redis_url!r}")
 
     sites_raw = raw.get("sites", {})
     if not isinstance(sites_raw, dict):
@@ -264,4 +279,5 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         serve=address,
         sites=sites,
         source=file if file.is_file() else None,
+        redis_url=redis_url,
     )

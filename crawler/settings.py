@@ -74,3 +74,17 @@ PARTYFEED_CATEGORIES: list[str] = []
 PARTYFEED_REFRESH = False
 #: longest ``Retry-After`` (seconds) waited for before retrying a 429/503; longer: no retry
 PARTYFEED_RETRY_AFTER_MAX = 120
+
+
+# backfill (``partyfeed backfill``, ``crawler.spiders.backfill``)
+#: listing pages walked per category at most: an archive without end still ends
+PARTYFEED_BACKFILL_MAX_PAGES = 20000
+#: article links taken from one listing page at most (a listing of the site has 10–30)
+PARTYFEED_BACKFILL_MAX_LINKS = 200
+#: the date window, ISO datetimes with offset: [since, until)
+PARTYFEED_BACKFILL_SINCE = None
+PARTYFEED_BACKFILL_UNTIL = None
+#: the resume file (None: no resume file, as for a distributed backfill)
+PARTYFEED_BACKFILL_STATE = None
+#: a ``partyfeed worker``: requests come from the shared Redis queue only
+PARTYFEED_WORKER = False

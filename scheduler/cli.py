@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
@@ -114,6 +115,58 @@ def _write_feeds(config: Config, sites: list[str] | None) -> bool:
         _out(f"{len(changed)} feed files changed")
     _print_feeds(config, sites if sites is not None else list(all_sites()))
     return True
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from .locks import LockTimeout
+
+    config = _config(args)
+    get_site(args.site)
+    if args.distributed:
+        from .worker import seed
+
+        queued = seed(config, args.site, since=args.since, until=args.until, mirror=args.mirror)
+        if not queued:
+            _err(f"{args.site}: no start request could be queued (see the log above)")
+            return 1
+        _out(f"{args.site}: {queued} start requests queued in {config.redis_url}; "
+             "`partyfeed worker` processes crawl them")
+        return 0
+    from .backfill import backfill
+
+    try:
+        result = backfill(config, args.site, since=args.since, until=args.until, mirror=args.mirror,
+                          log_level="INFO" if args.verbose else "ERROR",
+                          progress=sys.stderr.isatty() and not args.verbose)
+    except LockTimeout:
+        _err(f"{args.site}: another backfill of this site is running")
+        return EXIT_LOCKED
+    _out(result.summary())
+    if result.outcome != "ok":
+        _err(f"{result.site}: {result.reason} — run the same command again to resume")
+        return 1
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from .worker import work
+
+    config = _config(args)
+    sites = _sites(args.sites, config)
+    idle = parse_duration(args.idle).total_seconds()
+    results = work(config, sites, mirror=args.mirror, idle=idle,
+                   dead_after=parse_duration(args.dead_after).total_seconds(),
+                   log_level="DEBUG" if args.verbose else "INFO")
+    for result in results:
+        _out(result.summary())
+    return 0 if all(r.outcome == "ok" for r in results) else 1
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
@@ -378,6 +431,23 @@ def parser() -> argparse.ArgumentParser:
 
     feeds = sub.add_parser("feeds", help="rebuild every feed from the database without crawling")
     feeds.set_defaults(func=cmd_feeds)
+
+    backfill = sub.add_parser("backfill", help="walk a site's whole archive, politely; resumes where it stopped")
+    backfill.add_argument("site", metavar="SITE", choices=list(all_sites()))
+    backfill.add_argument("--since", type=_day, metavar="DATE", help="only articles published on or after this day (Vietnam time)")
+    backfill.add_argument("--until", type=_day, metavar="DATE", help="only articles published on or before this day")
+    backfill.add_argument("--mirror", metavar="URL", help="as for crawl")
+    backfill.add_argument("--distributed", action="store_true", help="queue the walk in Redis for `partyfeed worker` processes instead of crawling here")
+    backfill.add_argument("-v", "--verbose", action="store_true", help="Scrapy's log instead of the progress line")
+    backfill.set_defaults(func=cmd_backfill)
+
+    worker = sub.add_parser("worker", help="crawl from the shared Redis queue until it stays empty (scale-out)")
+    worker.add_argument("sites", nargs="*", metavar="SITE", help="sites to work on (default: all enabled)")
+    worker.add_argument("--idle", default="60s", metavar="DURATION", help="exit once the queue has stayed empty this long (default 60s)")
+    worker.add_argument("--dead-after", default="30s", metavar="DURATION", help="a worker silent this long is dead: its in-flight requests go back in the queue (default 30s)")
+    worker.add_argument("--mirror", metavar="URL", help="as for crawl")
+    worker.add_argument("-v", "--verbose", action="store_true")
+    worker.set_defaults(func=cmd_worker)
 
     run = sub.add_parser("run", help="the daemon: crawl each site on its schedule and rebuild feeds")
     run.add_argument("sites", nargs="*", metavar="SITE")

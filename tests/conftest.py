@@ -30,6 +30,8 @@ from crawler.storage import Storage
 from scheduler.sitecopy import FolderHandler, base_url, serving
 
 from .pg import PostgresUnavailable, TempPostgres
+from .redis_server import RedisServer
+from .sitegen import Copy, serve, templates
 
 REPO = Path(__file__).resolve().parent.parent
 DCS = REPO / "tests" / "sites" / "dangcongsan"
@@ -142,6 +144,31 @@ def crawled(site_copy: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[I
     result = inst.run("crawl", "dangcongsan", "--mirror", site_copy)
     assert result.returncode == 0, result.stderr
     return inst, result
+
+
+@pytest.fixture
+def generated_site() -> Iterator[Callable[[int], tuple[Copy, str]]]:
+    """``make(n)``: a generated copy of n legacy articles on loopback, and its base URL."""
+    servers = []
+
+    def make(size: int) -> tuple[Copy, str]:
+        copy = Copy(size, templates())
+        server = serve(copy)
+        servers.append(server)
+        return copy, f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield make
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One redis-server for the session; tests keep apart by flushing it."""
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
