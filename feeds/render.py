@@ -58,7 +58,6 @@ from lxml import html as lxml_html
 from crawler.extraction.text import XML_ILLEGAL
 from crawler.items import Article
 from crawler.limits import MAX_CHARS, cut_html, cut_text
-
 from crawler.sites import all_sites
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
