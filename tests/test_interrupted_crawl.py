@@ -24,6 +24,7 @@ from crawler.storage import ArticleRow
 from scheduler.sitecopy import FolderHandler, base_url
 
 from .conftest import SITE_ROOT, Install, expected_articles
+from .sitegen import ARTICLE_PATH, CATEGORIES, Copy, serve, templates
 
 #: requests a full crawl of the copy makes (home, 2 × 3 listing pages, 39 articles)
 FULL_CRAWL_REQUESTS = 46
@@ -138,5 +139,30 @@ def test_a_complete_crawl_lets_the_next_one_stop_early(install: Install, site_co
     """Nothing new: the next crawl reads the first listing page of each category and stops."""
     _full_crawl(install, site_copy)
     again = _full_crawl(install, site_copy)
-    # home + one listing page per default category (thoi-su, tu-tuong-van-hoa)
-    assert "— 3 pages, 0 new" in again.stdout, again.stdout
+    # home + one listing page per default category (thoi-su, tu-tuong-van-hoa, tin-hoat-dong)
+    assert "— 4 pages, 0 new" in again.stdout, again.stdout
+
+
+def test_new_articles_cost_about_one_request_each(install: Install) -> None:
+    """20 new articles on a 600-article copy: the next crawl reads page 1 of each category,
+    stops where the listing reaches articles a complete crawl covered, and fetches the 20."""
+    copy = Copy(600, templates())
+    server = serve(copy)
+    mirror = f"http://127.0.0.1:{server.server_address[1]}"
+    config = install.root / "partyfeed.toml"
+    config.write_text('[sites.dangcongsan]\ncategories = ["' + '", "'.join(CATEGORIES) + '"]\n'
+                      'max_pages = 12\n')
+    try:
+        first = install.run("crawl", "dangcongsan", "--mirror", mirror, "--no-feeds")
+        assert first.returncode == 0 and "600 new" in first.stdout, first.stdout + first.stderr
+        copy.publish(20)
+        before = len(copy.log)
+        second = install.run("crawl", "dangcongsan", "--mirror", mirror, "--no-feeds")
+        assert second.returncode == 0 and ", 20 new" in second.stdout, second.stdout
+        asked = copy.log[before:]
+    finally:
+        server.shutdown()
+        server.server_close()
+    listings = [p for p in asked if not ARTICLE_PATH.search(p)]
+    assert sorted(listings) == sorted(["/", *(f"/{c}" for c in CATEGORIES)]), listings
+    assert len(asked) / 20 <= 1.2, asked

@@ -94,7 +94,7 @@ class SiteSpider(scrapy.Spider):
         if category is None:
             return
         covered = self._covered(category)
-        if covered and keys and all(k in stored and stored[k] <= covered[0] for k in keys.values()):
+        if covered and _ends_in_covered(list(keys.values()), stored, covered[0]):
             self.walks[category] = covered[1]  # below here, that crawl's walk still holds
         elif listing.next_page and page < (self.max_pages or 1):
             yield self._listing_request(listing.next_page, category, page + 1)
@@ -157,6 +157,18 @@ class SiteSpider(scrapy.Spider):
         message = f"{kind}: {failure.getErrorMessage()}" if response is None else kind
         self._stat("last_error", f"{message} ({url})")
         logger.warning("failed %s: %s", url, message)
+
+
+def _ends_in_covered(keys: list[str], stored: dict[str, datetime], covered: datetime) -> bool:
+    """Whether a listing page ends in articles a trusted crawl had already stored: from the
+    first such article to the end of the page, every one was.
+
+    Listings run newest first, so the articles below that point are older ones the trusted
+    crawl walked past; the new articles are above it.  A lone old article above new ones (a
+    pinned story) does not count, so a page with a pinned story is followed further.
+    """
+    first = next((i for i, key in enumerate(keys) if key in stored and stored[key] <= covered), None)
+    return first is not None and all(key in stored and stored[key] <= covered for key in keys[first:])
 
 
 def _refusal(failure: Failure) -> str | None:
