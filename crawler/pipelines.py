@@ -25,8 +25,9 @@ from .extraction.verdict import not_an_article
 from .items import Article, Image
 from .limits import MAX_CHARS, MAX_ITEMS, cut_html, cut_text
 from .sites import site_for_url
-from .storage import Storage
+from .storage import Outcome, Storage
 from .urls import article_key, canonical_url
+from .writer import BatchWriter
 
 logger = logging.getLogger(__name__)
 
@@ -135,9 +136,14 @@ class LimitPipeline:
 
 
 class StorePipeline:
+    """Hands articles to the crawl's :class:`~crawler.writer.BatchWriter` and waits for the
+    commit, so the reactor never blocks on the database and nothing is counted as stored
+    before it is."""
+
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.storage = Storage(crawler.settings["PARTYFEED_DB"])
+        self.writer: BatchWriter[tuple[str, Article], Outcome] = BatchWriter(self.storage.upsert_many)
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(self.request_scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -146,13 +152,13 @@ class StorePipeline:
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         return cls(crawler)
 
-    def process_item(self, item: Article) -> Article:
+    async def process_item(self, item: Article) -> Article:
         assert self.crawler.stats is not None
         if self.crawler.stats.get_value(STORE_ERROR):
             raise StoreFailed()  # items already in flight when the first write failed
         key = article_key(site_for_url(item.url), item.url)
         try:
-            outcome = self.storage.upsert(key, item)
+            outcome = await self.writer.write((key, item))
         except SQLAlchemyError as exc:
             store_failed(self.crawler, exc)
             raise StoreFailed() from None
@@ -187,6 +193,7 @@ class StorePipeline:
                              f"off-site: redirected to {request.url}")
 
     def spider_closed(self) -> None:
+        self.writer.close()
         self.storage.close()
 
 

@@ -89,12 +89,19 @@ class Storage:
         self.engine.dispose()
 
     def upsert(self, key: str, article: Article) -> Outcome:
-        """Store ``article`` under ``key``: new, a new version, or just seen again.
+        """Store ``article`` under ``key``: new, a new version, or just seen again."""
+        return self.upsert_many([(key, article)])[0]
 
-        The first statement is a write (``last_seen`` of an unchanged article), so the
+    def upsert_many(self, articles: Sequence[tuple[str, Article]]) -> list[Outcome]:
+        """Store each ``(key, article)``, all in one transaction: one commit (one fsync on
+        SQLite) for a whole batch, and either every article of it is kept or none is."""
+        with self.engine.begin() as conn:
+            return [self._upsert(conn, key, article) for key, article in articles]
+
+    def _upsert(self, conn: Connection, key: str, article: Article) -> Outcome:
+        """The first statement is a write (``last_seen`` of an unchanged article), so the
         transaction holds the write lock (SQLite) or the row (PostgreSQL) before it
-        reads the version it builds on.
-        """
+        reads the version it builds on."""
         assert article.published is not None and article.title
         now = utcnow()
         digest = content_hash(article)
@@ -111,39 +118,38 @@ class Storage:
                  .values(last_seen=case((ArticleRow.content_hash == digest, now),
                                         else_=ArticleRow.last_seen))
                  .returning(ArticleRow.id, ArticleRow.content_hash, ArticleRow.version))
-        with self.engine.begin() as conn:
-            for _attempt in range(2):
-                current = conn.execute(touch).first()
-                if current is not None:
-                    break
-                added = conn.execute(
-                    self._insert(ArticleRow).values(
-                        key=key, **values, updated=article.updated, layers=article.layers,
-                        content_hash=digest, version=1, first_seen=now, changed_at=now,
-                        last_seen=now)
-                    .on_conflict_do_nothing(index_elements=["key"]).returning(ArticleRow.id)
-                ).first()
-                if added is not None:
-                    return "new"
-            assert current is not None  # the racing insert committed: it is there now
-            row_id, old_hash, version = current
-            if old_hash == digest:
-                conn.execute(update(ArticleVersion)
-                             .where(ArticleVersion.article == row_id,
-                                    ArticleVersion.version == version)
-                             .values(last_seen=now))
-                return "unchanged"
-            old = conn.execute(select(ArticleRow).where(ArticleRow.id == row_id)).one()
-            reason = suspicious_change(_content(old, old.site), article)
-            if reason:
-                conn.execute(insert(Rejection).values(
-                    site=article.site, url=values["url"], reason=f"suspicious-edit: {reason}",
-                    at=now))
-                return "suspicious"
-            self._add_version(conn, row_id, old, values, digest, now)
-            conn.execute(update(ArticleRow).where(ArticleRow.id == row_id).values(
-                **values, updated=article.updated or now, layers=article.layers,
-                content_hash=digest, version=version + 1, changed_at=now, last_seen=now))
+        for _attempt in range(2):
+            current = conn.execute(touch).first()
+            if current is not None:
+                break
+            added = conn.execute(
+                self._insert(ArticleRow).values(
+                    key=key, **values, updated=article.updated, layers=article.layers,
+                    content_hash=digest, version=1, first_seen=now, changed_at=now,
+                    last_seen=now)
+                .on_conflict_do_nothing(index_elements=["key"]).returning(ArticleRow.id)
+            ).first()
+            if added is not None:
+                return "new"
+        assert current is not None  # the racing insert committed: it is there now
+        row_id, old_hash, version = current
+        if old_hash == digest:
+            conn.execute(update(ArticleVersion)
+                         .where(ArticleVersion.article == row_id,
+                                ArticleVersion.version == version)
+                         .values(last_seen=now))
+            return "unchanged"
+        old = conn.execute(select(ArticleRow).where(ArticleRow.id == row_id)).one()
+        reason = suspicious_change(_content(old, old.site), article)
+        if reason:
+            conn.execute(insert(Rejection).values(
+                site=article.site, url=values["url"], reason=f"suspicious-edit: {reason}",
+                at=now))
+            return "suspicious"
+        self._add_version(conn, row_id, old, values, digest, now)
+        conn.execute(update(ArticleRow).where(ArticleRow.id == row_id).values(
+            **values, updated=article.updated or now, layers=article.layers,
+            content_hash=digest, version=version + 1, changed_at=now, last_seen=now))
         return "updated"
 
     def _add_version(self, conn: Connection, row_id: int, old: Any, values: dict[str, Any],
