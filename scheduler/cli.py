@@ -193,7 +193,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from crawler.extraction.layered import ExtractionError, extract
     from crawler.extraction.verdict import not_an_article
 
-    site = get_site(args.site) if args.site else site_for_url(args.url)
+    site = None if args.generic else get_site(args.site) if args.site else site_for_url(args.url)
     try:
         html = Path(args.file).read_bytes()
     except OSError as exc:
@@ -460,6 +460,8 @@ def parser() -> argparse.ArgumentParser:
     extract.add_argument("file", metavar="FILE")
     extract.add_argument("--url", required=True, help="the page's real URL")
     extract.add_argument("--site", help="site module to use (default: chosen from the URL's host)")
+    extract.add_argument("--generic", action="store_true",
+                         help="no site module: the metadata and generic layers only (what a redesign falls back to)")
     extract.set_defaults(func=cmd_extract)
 
     status = sub.add_parser("status", help="per site: last run, next run, articles, health")

@@ -40,18 +40,39 @@ class Metadata:
     publishers: list[str] = field(default_factory=list)
 
 
-def _meta(doc: _Element, *names: str) -> str | None:
-    for name in names:
-        for attr in ("property", "name", "itemprop"):
-            for value in doc.xpath(f"//meta[@{attr}=$n]/@content", n=name):
-                if value and value.strip():
-                    return value.strip()
-    return None
+class _MetaTags:
+    """The page's ``<meta>`` contents by attribute and name, read in one pass over the
+    document instead of one XPath scan of the whole page per name looked up."""
 
+    ATTRS = ("property", "name", "itemprop")
 
-def _meta_all(doc: _Element, name: str) -> list[str]:
-    return [v.strip() for v in doc.xpath("//meta[@property=$n or @name=$n]/@content", n=name)
-            if v and v.strip()]
+    def __init__(self, doc: _Element) -> None:
+        self.by: dict[tuple[str, str], list[str]] = {}
+        #: ``(property, name, content)`` of every tag with content, in page order
+        self._order: list[tuple[str | None, str | None, str]] = []
+        for tag in doc.iter("meta"):
+            content = (tag.get("content") or "").strip()
+            if not content:
+                continue
+            self._order.append((tag.get("property"), tag.get("name"), content))
+            for attr in self.ATTRS:
+                name = tag.get(attr)
+                if name is not None:
+                    self.by.setdefault((attr, name), []).append(content)
+
+    def first(self, *names: str) -> str | None:
+        """The first non-empty content for the first name that has one (property, then
+        name, then itemprop)."""
+        for name in names:
+            for attr in self.ATTRS:
+                found = self.by.get((attr, name))
+                if found:
+                    return found[0]
+        return None
+
+    def every(self, name: str) -> list[str]:
+        """Every non-empty content of ``property`` or ``name`` = ``name``, in page order."""
+        return [content for prop, nm, content in self._order if name in (prop, nm)]
 
 
 def _json_ld_articles(doc: _Element) -> list[dict[str, Any]]:
@@ -117,37 +138,38 @@ def section_name(section: str, known: Iterable[str] = ()) -> str:
 
 def read_metadata(doc: _Element) -> Metadata:
     ld = next(iter(_json_ld_articles(doc)), {})
+    metas = _MetaTags(doc)
     meta = Metadata()
-    meta.title = clean_text(_first_str(ld.get("headline")) or _meta(doc, "og:title", "twitter:title")
+    meta.title = clean_text(_first_str(ld.get("headline")) or metas.first("og:title", "twitter:title")
                             or "") or None
-    meta.published = parse_date(_first_str(ld.get("datePublished")) or _meta(
-        doc, "article:published_time", "datePublished", "pubdate", "DC.date.issued", "DC.date"))
-    meta.updated = parse_date(_first_str(ld.get("dateModified")) or _meta(
-        doc, "article:modified_time", "dateModified", "DC.date.modified"))
-    meta.summary = clean_text(_first_str(ld.get("description")) or _meta(
-        doc, "og:description", "description", "twitter:description") or "") or None
+    meta.published = parse_date(_first_str(ld.get("datePublished")) or metas.first(
+        "article:published_time", "datePublished", "pubdate", "DC.date.issued", "DC.date"))
+    meta.updated = parse_date(_first_str(ld.get("dateModified")) or metas.first(
+        "article:modified_time", "dateModified", "DC.date.modified"))
+    meta.summary = clean_text(_first_str(ld.get("description")) or metas.first(
+        "og:description", "description", "twitter:description") or "") or None
     authors = _names(ld.get("author"))
     if not authors:
-        creator = _meta(doc, "DC.Creator", "DC.creator", "article:author", "author")
+        creator = metas.first("DC.Creator", "DC.creator", "article:author", "author")
         authors = _names(creator)
     meta.authors = authors
     # may list the section and its parents (``Vấn đề quan tâm, Tin tức``): see ``section_name``
-    meta.category = clean_text(_first_str(ld.get("articleSection")) or _meta(doc, "article:section") or "") or None
-    tags = _meta_all(doc, "article:tag")
+    meta.category = clean_text(_first_str(ld.get("articleSection")) or metas.first("article:section") or "") or None
+    tags = metas.every("article:tag")
     if not tags:
-        keywords = ld.get("keywords") or _meta(doc, "news_keywords", "keywords")
+        keywords = ld.get("keywords") or metas.first("news_keywords", "keywords")
         if isinstance(keywords, str):
             tags = keywords.split(",")
         elif isinstance(keywords, list):
             tags = [str(k) for k in keywords]
     meta.tags = [clean_text(t) for t in tags if clean_text(t)]
-    meta.image = _first_str(ld.get("image")) or _meta(doc, "og:image", "twitter:image")
+    meta.image = _first_str(ld.get("image")) or metas.first("og:image", "twitter:image")
     body = _first_str(ld.get("articleBody"))
     meta.body_text = clean_text(body) if body else None
-    canonical = _meta(doc, "og:url") or next(iter(doc.xpath("//link[@rel='canonical']/@href")), None)
+    canonical = metas.first("og:url") or next(iter(doc.xpath("//link[@rel='canonical']/@href")), None)
     meta.canonical = canonical.strip() if canonical else None
     publisher = ld.get("publisher")
-    meta.publishers = [clean_text(n) for n in (_meta(doc, "og:site_name", "application-name"),
+    meta.publishers = [clean_text(n) for n in (metas.first("og:site_name", "application-name"),
                                                 _first_str(publisher.get("name") if isinstance(publisher, dict)
                                                            else publisher))
                        if n and clean_text(n)]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _SPACES = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 #: ``(ĐCSVN) –``, ``(ĐCSVN)-``, ``(Chinhphu.vn) -``, ``(QĐND) -``: the outlet tag at the start of a lead
 _OUTLET_PREFIX = re.compile(r"^\s*\((?:[^()]{1,30})\)\s*[-–—:]\s*")
@@ -21,6 +20,9 @@ _END_MARKER = re.compile(r"\s*/\.\s*$")
 #: one of them makes a whole feed unparseable — plus DEL and C1 controls (legal but never
 #: meaningful in Vietnamese text) and the zero-width space and BOM (invisible page junk)
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u200b\ufeff]")
+#: what :func:`clean_text` drops: the above and the other invisible characters (zero-width
+#: joiners, word joiner, soft hyphen) — one regex pass, much faster than ``str.translate``
+_DROPPED = re.compile(XML_ILLEGAL.pattern[:-1] + "\u200c\u200d\u2060\u00ad]")
 
 
 def nfc(text: str) -> str:
@@ -31,8 +33,7 @@ def clean_text(text: str | None) -> str:
     """NFC, invisible characters dropped, every run of white space one plain space."""
     if not text:
         return ""
-    text = XML_ILLEGAL.sub("", nfc(text).translate(_INVISIBLE))
-    return _SPACES.sub(" ", text).strip()
+    return _SPACES.sub(" ", _DROPPED.sub("", nfc(text))).strip()
 
 
 def strip_outlet_prefix(lead: str) -> str:
