@@ -144,13 +144,15 @@ def main() -> int:
             print(f"{size:>8} | {bare.rate:>8.0f} | {ours.rate:>13.0f} | {ratio:>5.2f} | "
                   f"{bare.peak_mib:>13.0f} | {ours.peak_mib:>18.0f}", flush=True)
             if incremental is None:
+                # ``scrapy crawl`` records no run; a scheduled crawl (nothing new, listings
+                # only) is the complete pass a later crawl may trust
+                crawl = [sys.executable, "-m", "scheduler", "crawl", "dangcongsan", "--mirror", base,
+                         "--no-feeds", "--max-pages", str(max_pages)]
+                crawl_env = {**env, "PARTYFEED_CONFIG": str(_config(Path(tmp)))}
+                subprocess.run(crawl, cwd=tmp, env=crawl_env, capture_output=True, check=True)
                 copy.publish(args.new)
                 before = copy.served
-                second = subprocess.run(
-                    [sys.executable, "-m", "scheduler", "crawl", "dangcongsan", "--mirror", base,
-                     "--no-feeds", "--max-pages", str(max_pages)],
-                    cwd=tmp, env={**env, "PARTYFEED_CONFIG": str(_config(Path(tmp)))},
-                    capture_output=True, text=True)
+                second = subprocess.run(crawl, cwd=tmp, env=crawl_env, capture_output=True, text=True)
                 requests = copy.served - before
                 added = sqlite3.connect(f"{tmp}/partyfeed.db").execute(
                     "select count(*) from articles").fetchone()[0] - stored

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_SPACES = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 #: ``(ĐCSVN) –``, ``(ĐCSVN)-``, ``(Chinhphu.vn) -``, ``(QĐND) -``: the outlet tag at the start of a lead
 _OUTLET_PREFIX = re.compile(r"^\s*\((?:[^()]{1,30})\)\s*[-–—:]\s*")
 #: the Vietnamese press end-of-article marker ``/.`` (often after a full stop: ``./.``)
@@ -33,7 +32,8 @@ def clean_text(text: str | None) -> str:
     """NFC, invisible characters dropped, every run of white space one plain space."""
     if not text:
         return ""
-    return _SPACES.sub(" ", _DROPPED.sub("", nfc(text))).strip()
+    # str.split() splits on every Unicode space (U+00A0, U+2000–U+200A, U+3000 …), faster than a regex
+    return " ".join(_DROPPED.sub("", nfc(text)).split())
 
 
 def strip_outlet_prefix(lead: str) -> str:
