@@ -23,7 +23,7 @@ from .dates import parse_date, to_vietnam
 from .generic import find_published, find_summary, find_title, generic_body, trafilatura_authors
 from .html import Body, clean_body, original_image_url
 from .metadata import read_metadata, section_name
-from .parsing import ExtractionError, page_text, parse_html
+from .parsing import ExtractionError, css, page_text, parse_html
 from .text import clean_text, slugify, strip_outlet_prefix
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ _SITE_WIDE_IMAGE = re.compile(r"default|logo|no-?image|placeholder|share", re.IG
 def _first(doc: _Element, selector: str | None) -> _Element | None:
     if not selector:
         return None
-    found = doc.cssselect(selector)
+    found = css(selector)(doc)
     return found[0] if found else None
 
 
@@ -177,7 +177,7 @@ def extract(url: str, html: str | bytes, site: Site | None = None) -> Article:
     article.category = category
     # a URL without a category (the 2026 portal's /tin-hoat-dong/) files the article under its section
     article.category_slug = slug or (slugify(category) if site and category else None)
-    tags = _pick(layers, "tags", ([clean_text(t.text_content()) for t in doc.cssselect(layout.tags)]
+    tags = _pick(layers, "tags", ([clean_text(t.text_content()) for t in css(layout.tags)(doc)]
                          if layout and layout.tags else None, site_layer), (meta.tags, METADATA))
     article.tags = [t for t in tags or [] if t]
     article.article_id = site.article_id(url) if site else None

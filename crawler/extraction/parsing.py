@@ -14,7 +14,10 @@ unwrapped instead: its content stays, the element goes.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from lxml import html as lxml_html
+from lxml.cssselect import CSSSelector
 from lxml.etree import ParserError, _Element
 
 from .decoding import decode_page
@@ -81,3 +84,11 @@ def parse_html(text: str) -> _Element:
     hoist_void_children(doc)
     unwrap_swallowed_prose(doc)
     return doc
+
+
+@lru_cache(maxsize=1024)
+def css(selector: str) -> CSSSelector:
+    """``selector`` compiled once (as ``element.cssselect`` would, for HTML): translating CSS
+    to XPath costs more than running it, and a crawl asks for the same few selectors on
+    every page."""
+    return CSSSelector(selector, translator="html")

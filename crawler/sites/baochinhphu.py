@@ -32,6 +32,7 @@ from lxml.etree import _Element
 
 from ..extraction import layered
 from ..extraction.bylines import parse_byline
+from ..extraction.parsing import css
 from ..extraction.text import clean_text
 from ..items import Article
 from .base import Layout, Listing, Site, utf8_page
@@ -114,7 +115,7 @@ class BaochinhphuSite(Site):
         for node in doc.xpath("//body//comment() | //*[@type='RelatedNewsBox']"):
             if node.getparent() is not None:
                 node.drop_tree()
-        content = next(iter(doc.cssselect(LAYOUT.content)), None)
+        content = next(iter(css(LAYOUT.content)(doc)), None)
         if content is None:
             return None
         credits = [p for p in content.iter("p")

@@ -13,6 +13,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
 
+from ..extraction.parsing import css
 from ..items import Article
 from ..urls import article_key
 
@@ -116,7 +117,7 @@ class Site:
 
         found: list[str] = []
         if self.listing_links:
-            found = articles([a.get("href", "") for a in doc.cssselect(", ".join(self.listing_links))])
+            found = articles([a.get("href", "") for a in css(", ".join(self.listing_links))(doc)])
         # then every other article link: a page may mix a known listing design with a new one
         keys = {article_key(self, href) for href in found}
         found += [href for href in articles(doc.xpath("//a/@href")) if article_key(self, href) not in keys]

@@ -25,6 +25,7 @@ from lxml import html as lxml_html
 from lxml.etree import _Element
 
 from ..extraction import layered
+from ..extraction.parsing import css
 from ..extraction.text import clean_text
 from ..items import Article
 from .base import Layout, Listing, Site, utf8_page
@@ -112,7 +113,7 @@ class TapchicongsanSite(Site):
 
     def _prepare(self, doc: _Element) -> tuple[str | None, list[str]]:
         """Take the ``TCCS - `` lead and the credits out of the text; returns them."""
-        content = next(iter(doc.cssselect(LAYOUT.content)), None)
+        content = next(iter(css(LAYOUT.content)(doc)), None)
         if content is None:
             return None, []
         blocks = [b for b in content if isinstance(b.tag, str) and b.tag in ("p", "div") and clean_text(b.text_content())]
