@@ -9,8 +9,10 @@ no sleeping and no guessing.
 from __future__ import annotations
 
 import random
+import re
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +25,7 @@ from sqlalchemy import select
 from crawler.storage import ArticleRow
 from scheduler.sitecopy import FolderHandler, base_url
 
-from .conftest import SITE_ROOT, Install, expected_articles
+from .conftest import REPO, SITE_ROOT, Install, expected_articles
 from .sitegen import ARTICLE_PATH, CATEGORIES, Copy, serve, templates
 
 #: requests a full crawl of the copy makes (home, 2 × 3 listing pages, 39 articles)
@@ -166,3 +168,33 @@ def test_new_articles_cost_about_one_request_each(install: Install) -> None:
     listings = [p for p in asked if not ARTICLE_PATH.search(p)]
     assert sorted(listings) == sorted(["/", *(f"/{c}" for c in CATEGORIES)]), listings
     assert len(asked) / 20 <= 1.2, asked
+
+
+def test_a_killed_crawl_keeps_every_article_it_reported_stored(install: Install) -> None:
+    """Articles are written by a thread in batches; one counts as stored (Scrapy's
+    ``Scraped from`` line) only once its batch is committed, so ``kill -9`` right after
+    loses none of them."""
+    copy = Copy(300, templates())
+    server = serve(copy)
+    mirror = f"http://127.0.0.1:{server.server_address[1]}"
+    crawl = [sys.executable, "-m", "scrapy", "crawl", "dangcongsan", "-a",
+             f"categories={','.join(CATEGORIES)}", "-a", "max_pages=5",
+             "-s", f"PARTYFEED_MIRROR={mirror}", "-s", "LOG_LEVEL=DEBUG",
+             "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
+    reported: list[str] = []
+    try:
+        process = subprocess.Popen(crawl, cwd=REPO, env=install.env, text=True,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        assert process.stderr is not None
+        for line in process.stderr:
+            if match := re.search(r"Scraped from <200 (\S+)>", line):
+                reported.append(match[1])
+                if len(reported) == 40:
+                    process.kill()
+                    break
+        process.wait(timeout=60)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(reported) == 40, "the crawl ended before it was killed"
+    assert set(reported) <= _stored_urls(install)
