@@ -151,6 +151,7 @@ ALLOWED_TAGS = frozenset({
     "p", "br", "strong", "em", "b", "i", "u", "sub", "sup", "a", "img", "figure",
     "figcaption", "ul", "ol", "li", "blockquote", "h2", "h3", "h4",
     "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
+    "del", "ins", "mark",  # the changes feeds' diffs, search snippets
 })
 ALLOWED_ATTRIBUTES = {
     "a": {"href"},
