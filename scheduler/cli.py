@@ -212,6 +212,71 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_history(args: argparse.Namespace) -> int:
+    from crawler.storage import Storage
+
+    from .history import format_history, history_json
+
+    storage = Storage(_config(args).db_url)
+    try:
+        row = storage.find(args.article)
+        versions = storage.versions(row) if row else []
+    finally:
+        storage.close()
+    if row is None:
+        _err(f"no stored article with key or URL {args.article}")
+        return 1
+    if args.json:
+        _out(json.dumps(history_json(row, versions), ensure_ascii=False, indent=2))
+    else:
+        _out(format_history(row, versions, colour=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from crawler.storage import Storage
+    from crawler.storage.export import export, export_file
+
+    from .since import parse_since
+
+    since = parse_since(args.since) if args.since else None
+    if args.site:
+        get_site(args.site)
+    storage = Storage(_config(args).db_url)
+    try:
+        options = {"site": args.site, "since": since, "all_versions": args.versions}
+        if args.output:
+            count = export_file(storage.engine, Path(args.output), args.format, **options)
+        else:
+            count = export(storage.engine, sys.stdout, args.format, **options)
+            sys.stdout.flush()
+    except BrokenPipeError:  # `partyfeed export | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    finally:
+        storage.close()
+    _err(f"{count} {'versions' if args.versions else 'articles'} exported")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from crawler.storage.engine import make_engine
+    from crawler.storage.schema import head, revision_of, upgrade
+
+    url = _config(args).db_url
+    if args.action == "upgrade":
+        before, after = upgrade(url, args.revision)
+        _out(f"schema {before or 'empty'} → {after}" if before != after else f"schema at {after} already")
+        return 0
+    engine = make_engine(url)
+    try:
+        current = revision_of(engine)
+    finally:
+        engine.dispose()
+    _out(f"schema {current or 'none (empty, or made by partyfeed 0.1.0)'}; this partyfeed's newest: {head()}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="partyfeed", description=__doc__.split("\n")[0])
     top.add_argument("--config", help="TOML configuration (default: $PARTYFEED_CONFIG or ./partyfeed.toml)")
@@ -256,6 +321,24 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     serve.add_argument("--port", type=int, default=8080)
     serve.set_defaults(func=cmd_serve)
+
+    history = sub.add_parser("history", help="an article's versions, with a word-level diff of each change")
+    history.add_argument("article", metavar="KEY|URL", help="the article's key (dangcongsan:577383) or URL")
+    history.add_argument("--json", action="store_true", help="every version whole, with the diff as [tag, text] ops")
+    history.set_defaults(func=cmd_history)
+
+    export = sub.add_parser("export", help="stream the archive as JSON Lines or CSV")
+    export.add_argument("--site", help="one site only")
+    export.add_argument("--since", metavar="WHEN", help="published since a date/time (Vietnam time unless given) or a duration back (7d)")
+    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    export.add_argument("--versions", action="store_true", help="every version of every article, not just the latest")
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE (whole or not at all) instead of stdout")
+    export.set_defaults(func=cmd_export)
+
+    db = sub.add_parser("db", help="the database schema: `db current`, `db upgrade` (also done on every open)")
+    db.add_argument("action", choices=["current", "upgrade"])
+    db.add_argument("revision", nargs="?", default="head", help="for upgrade: the target revision (default head)")
+    db.set_defaults(func=cmd_db)
 
     demo = sub.add_parser("demo", help="try everything offline: serve the bundled copy of a site, crawl it, write and serve feeds")
     demo.add_argument("--site", default="dangcongsan")

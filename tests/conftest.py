@@ -22,6 +22,8 @@ import pytest
 from crawler.storage import Storage
 from scheduler.sitecopy import serving
 
+from .pg import PostgresUnavailable, TempPostgres
+
 REPO = Path(__file__).resolve().parent.parent
 DCS = REPO / "tests" / "sites" / "dangcongsan"
 SITE_ROOT = DCS / "site"
@@ -68,6 +70,8 @@ class Install:
     """One partyfeed installation: its own data folder, database and feeds."""
 
     root: Path
+    #: another database than the SQLite file in the data folder (a PostgreSQL URL)
+    db: str | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -75,7 +79,7 @@ class Install:
 
     @property
     def db_url(self) -> str:
-        return f"sqlite:///{self.data_dir / 'partyfeed.db'}"
+        return self.db or f"sqlite:///{self.data_dir / 'partyfeed.db'}"
 
     @property
     def feeds_dir(self) -> Path:
@@ -131,3 +135,25 @@ def crawled(site_copy: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[I
     result = inst.run("crawl", "dangcongsan", "--mirror", site_copy)
     assert result.returncode == 0, result.stderr
     return inst, result
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[TempPostgres]:
+    """A real PostgreSQL for the session.  Missing binaries fail the tests that need it;
+    ``PARTYFEED_TEST_POSTGRES=skip`` turns that into a reported skip, on purpose only."""
+    try:
+        server = TempPostgres().start()
+    except PostgresUnavailable as exc:
+        if os.environ.get("PARTYFEED_TEST_POSTGRES") == "skip":
+            pytest.skip(f"PostgreSQL: {exc}")
+        pytest.fail(f"PostgreSQL is needed by these tests and could not start: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on each backend: an SQLite file, a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'partyfeed.db'}"
+    return request.getfixturevalue("postgres").new_database()

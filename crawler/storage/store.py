@@ -1,9 +1,10 @@
-"""SQLAlchemy models, the engine with its SQLite pragmas, and the few queries others need.
+"""The database as the rest of the project sees it: :class:`Storage`.
 
-All SQL of the project lives here.  Writes are single statements (an upsert, an
-insert) so that a daemon and a manual crawl writing the same SQLite file in WAL
-mode wait on each other's lock instead of failing with "database is locked", and
-so that a killed process leaves either the whole row or none of it.
+All SQL of the project lives in this package.  A write is one short transaction
+that takes the write lock with its first statement, so that a daemon and a manual
+crawl writing the same SQLite file in WAL mode wait on each other's lock instead of
+failing with "database is locked" or working from a stale read, and so that a
+killed process leaves either the whole change or none of it.
 """
 
 from __future__ import annotations
@@ -13,169 +14,44 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import (
-    JSON,
-    DateTime,
-    Engine,
-    Index,
-    Integer,
-    String,
-    Text,
-    TypeDecorator,
-    create_engine,
+    Connection,
+    case,
     delete,
-    event,
     func,
     insert,
     select,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
-from .items import Article, Image
-from .urls import canonical_url
+from ..items import Article, Image
+from ..urls import canonical_url
+from .engine import make_engine
+from .models import (
+    ArticleContent,
+    ArticleRow,
+    ArticleVersion,
+    CrawlRun,
+    Rejection,
+    ScheduledRun,
+)
+from .schema import ensure_schema
+from .versions import Version, suspicious_change
 
-Outcome = Literal["new", "updated", "unchanged"]
+#: ``suspicious``: content changed in a way that looks like a broken fetch (see ``versions``)
+Outcome = Literal["new", "updated", "unchanged", "suspicious"]
+
+#: the fields of a version (what ``article_contents`` keeps)
+CONTENT_FIELDS = ("url", "title", "published", "summary", "authors", "source", "category",
+                  "category_slug", "tags", "images", "body_html", "body_text")
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Stored as naive UTC (SQLite has no time zones), always returned aware."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to storage")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return value.replace(tzinfo=timezone.utc) if value is not None else None
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class ArticleRow(Base):
-    __tablename__ = "articles"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(500), unique=True)
-    site: Mapped[str] = mapped_column(String(64))
-    article_id: Mapped[str | None] = mapped_column(String(64))
-    url: Mapped[str] = mapped_column(String(2000), index=True)
-    title: Mapped[str] = mapped_column(Text)
-    published: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    summary: Mapped[str | None] = mapped_column(Text)
-    authors: Mapped[list[str]] = mapped_column(JSON, default=list)
-    source: Mapped[str | None] = mapped_column(Text)
-    category: Mapped[str | None] = mapped_column(Text)
-    category_slug: Mapped[str | None] = mapped_column(String(200))
-    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
-    images: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    body_html: Mapped[str] = mapped_column(Text, default="")
-    body_text: Mapped[str] = mapped_column(Text, default="")
-    layers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    content_hash: Mapped[str] = mapped_column(String(64))
-    #: 1 when first stored, +1 on every change of content
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
-    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-    __table_args__ = (
-        Index("ix_articles_published", "published"),
-        Index("ix_articles_site_published", "site", "published"),
-        # per-category feeds, and the loose index scan listing a site's categories
-        Index("ix_articles_site_category_published", "site", "category_slug", "published"),
-        # the served feeds' cheap "did anything change" token
-        Index("ix_articles_changed_at", "changed_at"),
-    )
-
-    def to_article(self) -> Article:
-        return Article(
-            url=self.url, site=self.site, title=self.title, published=self.published,
-            updated=self.updated, summary=self.summary, authors=list(self.authors or []),
-            source=self.source,
-            category=self.category, tags=list(self.tags or []),
-            images=[Image(**image) for image in self.images or []], body_html=self.body_html,
-            body_text=self.body_text, article_id=self.article_id,
-            category_slug=self.category_slug, layers=dict(self.layers or {}),
-        )
-
-
-class Rejection(Base):
-    """A page that yielded no usable article, kept so a person can look at it."""
-
-    __tablename__ = "rejections"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    site: Mapped[str] = mapped_column(String(64), index=True)
-    url: Mapped[str] = mapped_column(String(2000))
-    reason: Mapped[str] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class CrawlRun(Base):
-    __tablename__ = "crawl_runs"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    site: Mapped[str] = mapped_column(String(64), index=True)
-    started: Mapped[datetime] = mapped_column(UTCDateTime)
-    finished: Mapped[datetime] = mapped_column(UTCDateTime)
-    outcome: Mapped[str] = mapped_column(String(32))
-    pages: Mapped[int] = mapped_column(Integer, default=0)
-    new: Mapped[int] = mapped_column(Integer, default=0)
-    updated: Mapped[int] = mapped_column(Integer, default=0)
-    unchanged: Mapped[int] = mapped_column(Integer, default=0)
-    rejected: Mapped[int] = mapped_column(Integer, default=0)
-    #: stored articles whose title or date only the generic layer could find
-    fallback: Mapped[int] = mapped_column(Integer, default=0)
-    errors: Mapped[int] = mapped_column(Integer, default=0)
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-
-
-class ScheduledRun(Base):
-    """The daemon's next run per site, so ``partyfeed status`` can tell it from another process."""
-
-    __tablename__ = "schedule"
-
-    site: Mapped[str] = mapped_column(String(64), primary_key=True)
-    next_run: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    pid: Mapped[int | None] = mapped_column(Integer)
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect on a new file only
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-def make_engine(db_url: str) -> Engine:
-    url = make_url(db_url)
-    if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
-    return engine
 
 
 def content_hash(article: Article) -> str:
@@ -185,12 +61,22 @@ def content_hash(article: Article) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def _content(row: Any, site: str) -> Article:
+    """An ``Article`` from any row with the content fields (articles, article_contents)."""
+    return Article(
+        url=row.url, site=site, title=row.title, published=row.published,
+        summary=row.summary, authors=list(row.authors or []), source=row.source,
+        category=row.category, category_slug=row.category_slug, tags=list(row.tags or []),
+        images=[Image(**image) for image in row.images or []],
+        body_html=row.body_html, body_text=row.body_text)
+
+
 class Storage:
     """The database as the rest of the project sees it."""
 
     def __init__(self, db_url: str) -> None:
         self.engine = make_engine(db_url)
-        Base.metadata.create_all(self.engine)
+        ensure_schema(self.engine)
         dialect = self.engine.dialect.name
         #: the dialect's INSERT, which has ON CONFLICT (core ``insert`` does not)
         self._insert: Any = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
@@ -199,36 +85,125 @@ class Storage:
         self.engine.dispose()
 
     def upsert(self, key: str, article: Article) -> Outcome:
-        """One statement: insert, or update only when the content hash differs."""
+        """Store ``article`` under ``key``: new, a new version, or just seen again.
+
+        The first statement is a write (``last_seen`` of an unchanged article), so the
+        transaction holds the write lock (SQLite) or the row (PostgreSQL) before it
+        reads the version it builds on.
+        """
         assert article.published is not None and article.title
         now = utcnow()
+        digest = content_hash(article)
         values = {
-            "key": key, "site": article.site, "article_id": article.article_id,
+            "site": article.site, "article_id": article.article_id,
             "url": canonical_url(article.url), "title": article.title,
-            "published": article.published, "updated": article.updated,
-            "summary": article.summary, "authors": article.authors, "source": article.source,
-            "category": article.category,
+            "published": article.published, "summary": article.summary,
+            "authors": article.authors, "source": article.source, "category": article.category,
             "category_slug": article.category_slug, "tags": article.tags,
             "images": [asdict(image) for image in article.images], "body_html": article.body_html,
-            "body_text": article.body_text, "layers": article.layers,
-            "content_hash": content_hash(article), "version": 1, "first_seen": now,
-            "changed_at": now,
+            "body_text": article.body_text,
         }
-        stmt = self._insert(ArticleRow).values(**values)
-        excluded = stmt.excluded
-        changing = {name: excluded[name] for name in values
-                    if name not in ("key", "first_seen", "version", "updated")}
-        changing["version"] = ArticleRow.version + 1
-        changing["updated"] = func.coalesce(excluded.updated, excluded.changed_at)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["key"], set_=changing,
-            where=ArticleRow.content_hash != excluded.content_hash,
-        ).returning(ArticleRow.version)
+        touch = (update(ArticleRow).where(ArticleRow.key == key)
+                 .values(last_seen=case((ArticleRow.content_hash == digest, now),
+                                        else_=ArticleRow.last_seen))
+                 .returning(ArticleRow.id, ArticleRow.content_hash, ArticleRow.version))
         with self.engine.begin() as conn:
-            version = conn.execute(stmt).scalar()
-        if version is None:
-            return "unchanged"
-        return "new" if version == 1 else "updated"
+            for _attempt in range(2):
+                current = conn.execute(touch).first()
+                if current is not None:
+                    break
+                added = conn.execute(
+                    self._insert(ArticleRow).values(
+                        key=key, **values, updated=article.updated, layers=article.layers,
+                        content_hash=digest, version=1, first_seen=now, changed_at=now,
+                        last_seen=now)
+                    .on_conflict_do_nothing(index_elements=["key"]).returning(ArticleRow.id)
+                ).first()
+                if added is not None:
+                    return "new"
+            assert current is not None  # the racing insert committed: it is there now
+            row_id, old_hash, version = current
+            if old_hash == digest:
+                conn.execute(update(ArticleVersion)
+                             .where(ArticleVersion.article == row_id,
+                                    ArticleVersion.version == version)
+                             .values(last_seen=now))
+                return "unchanged"
+            old = conn.execute(select(ArticleRow).where(ArticleRow.id == row_id)).one()
+            reason = suspicious_change(_content(old, old.site), article)
+            if reason:
+                conn.execute(insert(Rejection).values(
+                    site=article.site, url=values["url"], reason=f"suspicious-edit: {reason}",
+                    at=now))
+                return "suspicious"
+            self._add_version(conn, row_id, old, values, digest, now)
+            conn.execute(update(ArticleRow).where(ArticleRow.id == row_id).values(
+                **values, updated=article.updated or now, layers=article.layers,
+                content_hash=digest, version=version + 1, changed_at=now, last_seen=now))
+        return "updated"
+
+    def _add_version(self, conn: Connection, row_id: int, old: Any, values: dict[str, Any],
+                     digest: str, now: datetime) -> None:
+        """Record the change from ``old`` (an ``articles`` row) to ``values``.
+
+        The first change also records the version it replaces, which until then lived
+        only in ``articles``; a content seen before (a revert) is referenced, not copied.
+        """
+        if conn.scalar(select(func.count()).where(ArticleVersion.article == row_id)) == 0:
+            content = self._content_id(conn, row_id, old.content_hash,
+                                       {f: getattr(old, f) for f in CONTENT_FIELDS})
+            conn.execute(insert(ArticleVersion).values(
+                article=row_id, version=old.version, content=content,
+                first_seen=old.changed_at, last_seen=old.last_seen or old.changed_at))
+        content = self._content_id(conn, row_id, digest,
+                                   {f: values[f] for f in CONTENT_FIELDS})
+        conn.execute(insert(ArticleVersion).values(
+            article=row_id, version=old.version + 1, content=content, first_seen=now,
+            last_seen=now))
+
+    @staticmethod
+    def _content_id(conn: Connection, row_id: int, digest: str, fields: dict[str, Any]) -> int:
+        known = conn.scalar(select(ArticleContent.id).where(ArticleContent.article == row_id,
+                                                            ArticleContent.content_hash == digest))
+        if known is not None:
+            return int(known)
+        return int(conn.execute(insert(ArticleContent).values(
+            article=row_id, content_hash=digest, **fields).returning(ArticleContent.id)).scalar_one())
+
+    def find(self, key_or_url: str) -> ArticleRow | None:
+        """An article by its key (``dangcongsan:577383``) or by its URL, canonical or not."""
+        query = select(ArticleRow)
+        if "://" in key_or_url:
+            query = query.where(ArticleRow.url == canonical_url(key_or_url))
+        else:
+            query = query.where(ArticleRow.key == key_or_url)
+        with Session(self.engine, expire_on_commit=False) as session:
+            return session.scalars(query.limit(1)).first()
+
+    def versions(self, row: ArticleRow) -> list[Version]:
+        """Every recorded version of ``row``, oldest first.
+
+        An article never changed (or last changed before version history existed) has
+        its current content as its only known version.
+        """
+        query = (select(ArticleVersion, ArticleContent)
+                 .join(ArticleContent, ArticleContent.id == ArticleVersion.content)
+                 .where(ArticleVersion.article == row.id).order_by(ArticleVersion.version))
+        with Session(self.engine) as session:
+            pairs = list(session.execute(query))
+            if not pairs:
+                return [Version(version=row.version, first_seen=row.changed_at,
+                                last_seen=row.last_seen or row.changed_at,
+                                content_hash=row.content_hash, article=row.to_article())]
+            first_with: dict[int, int] = {}
+            versions = []
+            for version, content in pairs:
+                versions.append(Version(
+                    version=version.version, first_seen=version.first_seen,
+                    last_seen=version.last_seen, content_hash=content.content_hash,
+                    article=_content(content, row.site), same_as=first_with.get(content.id)))
+                first_with.setdefault(content.id, version.version)
+            return versions
 
     def known_keys(self, keys: Iterable[str]) -> set[str]:
         keys = list(keys)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the partyfeed database (run through ``crawler.storage.schema``)."""
