@@ -15,6 +15,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.http import Response
 
+from .archive.stories_store import Stories
 from .extraction.layered import GENERIC
 from .extraction.text import clean_text, nfc
 from .items import Article, Image
@@ -76,6 +77,7 @@ class StorePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.storage = Storage(crawler.settings["PARTYFEED_DB"])
+        self.stories = Stories(self.storage.engine)
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -86,6 +88,8 @@ class StorePipeline:
     def process_item(self, item: Article) -> Article:
         key = article_key(site_for_url(item.url), item.url)
         outcome = self.storage.upsert(key, item)
+        if outcome in ("new", "updated"):
+            self.stories.assign(key)  # the same text elsewhere makes it one story
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"{STATS_PREFIX}/articles/{outcome}")
         if GENERIC in (item.layers.get("title"), item.layers.get("published")):

@@ -277,6 +277,43 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    from crawler.archive.search_store import Search
+    from crawler.archive.stories_store import Stories
+    from crawler.storage import Storage
+
+    from .since import VIETNAM, parse_since
+
+    if args.rebuild:
+        storage = Storage(_config(args).db_url)
+        try:
+            Search(storage.engine).rebuild()
+            assigned = Stories(storage.engine).assign_missing()
+        finally:
+            storage.close()
+        _out(f"search indexes rebuilt; {assigned} articles given a story")
+        return 0
+    if not args.query:
+        raise ConfigError("search: give a QUERY (or --rebuild)")
+    since = parse_since(args.since) if args.since else None
+    if args.site:
+        get_site(args.site)
+    storage = Storage(_config(args).db_url)
+    try:
+        hits = Search(storage.engine).search(" ".join(args.query), site=args.site, since=since,
+                                             limit=args.limit)
+    finally:
+        storage.close()
+    if args.json:
+        _out(json.dumps([hit.to_json() for hit in hits], ensure_ascii=False, indent=2))
+        return 0
+    for hit in hits:
+        _out(f"{hit.published.astimezone(VIETNAM):%Y-%m-%d} {hit.site} {hit.title}\n  {hit.url}\n  {hit.snippet.text()}")
+    if not hits:
+        _err("no matches")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="partyfeed", description=__doc__.split("\n")[0])
     top.add_argument("--config", help="TOML configuration (default: $PARTYFEED_CONFIG or ./partyfeed.toml)")
@@ -334,6 +371,15 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--versions", action="store_true", help="every version of every article, not just the latest")
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE (whole or not at all) instead of stdout")
     export.set_defaults(func=cmd_export)
+
+    search = sub.add_parser("search", help="search titles, leads and bodies; Vietnamese without diacritics finds text with them")
+    search.add_argument("query", nargs="*", metavar="QUERY", help='words or "a phrase"; every one must match; diacritics typed narrow the match')
+    search.add_argument("--site", help="one site only")
+    search.add_argument("--since", metavar="WHEN", help="published since a date/time or a duration back (7d)")
+    search.add_argument("--limit", type=int, default=20, help="at most this many results (default 20)")
+    search.add_argument("--json", action="store_true", help="results as JSON, with snippets as text and HTML")
+    search.add_argument("--rebuild", action="store_true", help="rebuild the search indexes (and assign missing stories) from the stored articles")
+    search.set_defaults(func=cmd_search)
 
     db = sub.add_parser("db", help="the database schema: `db current`, `db upgrade` (also done on every open)")
     db.add_argument("action", choices=["current", "upgrade"])

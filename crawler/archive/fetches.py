@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..refresh import DEFAULT_POLICY, RefreshPolicy
 from ..storage import ArticleRow
-from .tables import FetchState
+from ..storage.tracking import FetchState
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from ..sites import all_sites
 from ..stories import Signature, article_signature
 from ..storage import ArticleRow
 from ..urls import canonical_url
-from .tables import ArticleStory, StoryBand
+from ..storage.tracking import ArticleStory, StoryBand
 
 WINDOW = timedelta(days=30)
 
