@@ -158,7 +158,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from feeds.serve import start_feed_server
+    from feeds.serve import make_server
 
     from .jobs import crawl, feeds
     from .sitecopy import serving
@@ -169,18 +169,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 2
     os.environ.setdefault("PARTYFEED_DATA_DIR", "demo-data")
     config = _config(args)
+    # a busy port is reported before the crawl, not after it
+    server = None if args.no_serve else make_server(config, host=args.host, port=args.port)
     with serving(root) as mirror:
         _out(f"serving the saved copy of {args.site} at {mirror}")
         results = crawl(config, [args.site], mirror=mirror)
     for result in results:
         _out(result.summary())
     ok = all(r.outcome == "ok" for r in results)
-    if args.no_serve:
+    if server is None:
         feeds(config, [args.site])
         _print_feeds(config, [args.site])
         return 0 if ok else 1
     config.feeds_dir.mkdir(parents=True, exist_ok=True)
-    server = start_feed_server(config, host=args.host, port=args.port)
+    server.start()
     url = server.url
     # the feeds name the address they are served from, so readers and validators agree
     feeds(replace(config, base_url=f"{url}/"), [args.site])
@@ -191,8 +193,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
     return 0 if ok else 1
 
 
@@ -202,6 +203,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .status import health_check, metrics_exporter
 
     config = _config(args)
+    # one line per request (uvicorn's access log) and per dropped client, on stderr
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
     def ready(server) -> None:
         _out(f"serving {config.feeds_dir.resolve()} at {server.url}/ "

@@ -158,6 +158,16 @@ class Daemon:
         return self.interval or self.config.site(site).interval
 
     def start(self) -> None:
+        if self.config.serve:
+            # bound before anything is scheduled: a busy or invalid address is an error
+            # before the first crawl, not after it
+            from feeds.serve import make_server
+
+            from .status import health_check, metrics_exporter
+
+            host, port = self.config.serve
+            self.server = make_server(self.config, host, port, health=health_check(self.config),
+                                      metrics=metrics_exporter(self.config))
         storage = Storage(self.config.db_url)
         try:
             first_runs = {site: self._first_run(storage, site) for site in self.sites}
@@ -172,14 +182,8 @@ class Daemon:
         self.scheduler.add_job(self.housekeeping, CronTrigger(hour=3, minute=30, timezone=VIETNAM),
                                id="housekeeping", name="housekeeping")
         self.scheduler.start()
-        if self.config.serve:
-            from feeds.serve import start_feed_server
-
-            from .status import health_check, metrics_exporter
-
-            host, port = self.config.serve
-            self.server = start_feed_server(self.config, host, port, health=health_check(self.config),
-                                            metrics=metrics_exporter(self.config))
+        if self.server is not None:
+            self.server.start()
             logger.info("serving feeds at %s/", self.server.url)
 
     def stop(self) -> None:
@@ -191,8 +195,7 @@ class Daemon:
                 child.send_signal(signal.SIGTERM)
         self.scheduler.shutdown(wait=True)
         if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+            self.server.stop()
         for site in self.sites:
             self._publish_next_run(site, None)
 

@@ -39,8 +39,7 @@ def served(crawled, tmp_path_factory):
     server = start_feed_server(config, host="127.0.0.1", port=0,
                                health=lambda: (state["ok"], {"sites": ["dangcongsan"]}))
     yield install, server, state
-    server.shutdown()
-    server.server_close()
+    server.stop()
 
 
 class Client:
@@ -322,8 +321,7 @@ def test_self_link_follows_the_host_and_base_url(served) -> None:
         _, _, body = client.request("/all.json", headers={"Host": "reader.lan", "X-Forwarded-Proto": "https"})
         assert json.loads(body)["feed_url"] == "https://reader.lan/all.json"
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
 
 
 def test_opml_lists_every_feed_with_this_hosts_urls(served, client: Client) -> None:
