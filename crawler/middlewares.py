@@ -39,8 +39,8 @@ class MirrorMiddleware:
         return site.hosts if site is not None else ()
 
     def process_request(self, request: Request) -> Request | None:
-        if MIRROR_OF in request.meta:
-            return None
+        # a request already sent to the copy has the copy's host and passes below; one that
+        # follows a redirect carries the first request's meta but a site URL again
         parts = urlsplit(request.url)
         if (parts.hostname or "").lower() not in self._hosts():
             return None

@@ -45,3 +45,5 @@ class RefreshPolicy:
 
 
 DEFAULT_POLICY = RefreshPolicy()
+#: ``crawl --refresh``: every known article, whenever it was last checked
+EVERYTHING = RefreshPolicy(ages=(), old_every=timedelta(0), per_run=1_000_000)

@@ -4,8 +4,9 @@ An article is assigned when it is stored or changes (:meth:`Stories.assign`): it
 signature's LSH bands are looked up in ``story_bands`` (an indexed look-up per band,
 whatever the archive's size), candidates are confirmed on their stored signatures, and
 the article joins the oldest matching story, or starts its own.  Bands are kept for
-articles published within :data:`WINDOW` only: outlets carry a dispatch within days,
-and the table stays the size of a few weeks of news.
+articles stored or changed within :data:`WINDOW` only (:meth:`Stories.prune`): outlets
+carry a dispatch within days of each other and a crawl meets the copies as close
+together, and the table stays the size of a few weeks of news.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..sites import all_sites
@@ -61,13 +62,9 @@ class Stories:
             conn.execute(self._insert(ArticleStory).values(**values).on_conflict_do_update(
                 index_elements=["article"], set_={"story": story, "signature": values["signature"]}))
             conn.execute(delete(StoryBand).where(StoryBand.article == row.id))
-            newest = conn.scalar(select(func.max(ArticleRow.published))) or row.published
-            if newest.tzinfo is None:  # SQLite's MAX() comes back untyped on some versions
-                newest = newest.replace(tzinfo=timezone.utc)
-            if row.published >= newest - WINDOW:
-                conn.execute(insert(StoryBand), [
-                    {"band": band, "article": row.id, "published": row.published}
-                    for band in dict.fromkeys(bands)])
+            now = datetime.now(timezone.utc)
+            conn.execute(insert(StoryBand), [{"band": band, "article": row.id, "seen": now}
+                                             for band in dict.fromkeys(bands)])
         return story
 
     def assign_missing(self, batch: int = 500) -> int:
@@ -87,9 +84,10 @@ class Stories:
             done += len(keys)
 
     def prune(self, now: datetime) -> int:
-        """Drop the bands of articles published before the window; their story stays."""
+        """Drop the bands of articles not seen new or changed within the window; their
+        story stays."""
         with self.engine.begin() as conn:
-            return conn.execute(delete(StoryBand).where(StoryBand.published < now - WINDOW)).rowcount
+            return conn.execute(delete(StoryBand).where(StoryBand.seen < now - WINDOW)).rowcount
 
     def stories_of(self, urls: Iterable[str]) -> dict[str, int]:
         """canonical URL → story, for the articles at ``urls`` that have one."""

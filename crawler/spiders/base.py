@@ -21,6 +21,7 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from ..archive.fetches import Fetches
+from ..refresh import DEFAULT_POLICY, EVERYTHING
 from ..extraction.layered import ExtractionError
 from ..items import Article
 from ..middlewares import MIRROR_OF
@@ -138,8 +139,10 @@ class SiteSpider(scrapy.Spider):
         return Fetches(self.storage.engine)
 
     def refresh_requests(self) -> Iterator[scrapy.Request]:
-        """Known articles due again (:mod:`crawler.refresh`), each a conditional GET."""
-        for due in self.fetches.due(self.site.name, datetime.now(UTC)):
+        """Known articles due again (:mod:`crawler.refresh`) — with ``refresh`` (``crawl
+        --refresh``) every known article — each a conditional GET."""
+        policy = EVERYTHING if self.refresh else DEFAULT_POLICY
+        for due in self.fetches.due(self.site.name, datetime.now(UTC), policy):
             headers = {}
             if due.etag:
                 headers["If-None-Match"] = due.etag

@@ -50,9 +50,10 @@ class ArticleStory(Base):
 class StoryBand(Base):
     """One LSH band of an article's signature: articles sharing a row here are candidates.
 
-    Only articles published within :data:`crawler.archive.stories_store.WINDOW` of the
-    newest keep their bands (outlets carry a dispatch within days), so the table stays
-    the size of a few weeks of news however large the archive grows.
+    Only articles stored or changed within :data:`crawler.archive.stories_store.WINDOW`
+    keep their bands (outlets carry a dispatch within days of each other, and a crawl
+    meets them as close together), so the table stays the size of a few weeks of news
+    however large the archive grows.
     """
 
     __tablename__ = "story_bands"
@@ -60,9 +61,10 @@ class StoryBand(Base):
     band: Mapped[str] = mapped_column(String(24), primary_key=True)
     article: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"),
                                          primary_key=True)
-    published: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: when the article was (re)assigned: bands older than the window are pruned
+    seen: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_story_bands_published", "published"),
+    __table_args__ = (Index("ix_story_bands_seen", "seen"),
                       Index("ix_story_bands_article", "article"))
 
 

@@ -83,11 +83,11 @@ def upgrade() -> None:
         "story_bands",
         sa.Column("band", sa.String(length=24), nullable=False),
         sa.Column("article", sa.Integer(), nullable=False),
-        sa.Column("published", sa.DateTime(), nullable=False),
+        sa.Column("seen", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["article"], ["articles.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("band", "article"),
     )
-    op.create_index("ix_story_bands_published", "story_bands", ["published"])
+    op.create_index("ix_story_bands_seen", "story_bands", ["seen"])
     op.create_index("ix_story_bands_article", "story_bands", ["article"])
 
     if op.get_bind().dialect.name == "sqlite":
