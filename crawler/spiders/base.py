@@ -91,7 +91,7 @@ class SiteSpider(scrapy.Spider):
         self._stat("pages/listing")
         listing = self.site.listing(response.url, response.text, category=category, page=page)
         keys = {url: article_key(self.site, url) for url in listing.article_urls}
-        known = set() if self.refresh else self.storage.known_keys(keys.values())
+        known = self.storage.known_keys(keys.values())  # known ones: refresh_requests()
         for url in listing.article_urls:
             if keys[url] in known:
                 self._stat("articles/skipped_known")
