@@ -152,3 +152,39 @@ def test_query_folding_rules() -> None:
     assert '"dang bo" OR "đang bo"' in query.fts5_folded()
     assert not Query.parse('" * ( ) : ^ -')
     assert "<mark>" not in snippet("không có gì", Query.parse("quoc")).html()
+
+
+def test_served_search_feed(store, tmp_path: Path) -> None:
+    import urllib.error
+    import urllib.request
+
+    import feedparser
+
+    from crawler.config import Config
+    from feeds.serve import start_feed_server
+
+    storage, _ = store
+    feeds_dir = tmp_path / "feeds"
+    feeds_dir.mkdir()
+    config = Config(db_url=storage.engine.url.render_as_string(hide_password=False),
+                    feeds_dir=feeds_dir, data_dir=tmp_path)
+    server = start_feed_server(config, port=0)
+    try:
+        url = f"{server.url}/search.atom?q=quoc+hoi&utm_source=x"
+        with urllib.request.urlopen(url) as response:
+            assert response.status == 200 and "atom" in response.headers["Content-Type"]
+            feed = feedparser.parse(response.read())
+        assert {e.title for e in feed.entries} == {"Quốc hội thông qua Luật Đất đai", "Hội nghị quốc tế"}
+        assert feed.feed.links[0].href.endswith("/search.atom?q=quoc+hoi")  # self link, no tracking
+        with urllib.request.urlopen(f"{server.url}/search.json?q=%22Đảng%22&site=dangcongsan".replace(
+                "Đảng", "%C4%90%E1%BA%A3ng")) as response:
+            items = json.loads(response.read())["items"]
+        assert [i["title"] for i in items] == ["Đảng bộ tỉnh tổ chức đại hội"]
+        for bad in ("/search.atom", "/search.atom?q=x&site=nowhere", "/all.atom?dedupe=maybe"):
+            with pytest.raises(urllib.error.HTTPError) as error:
+                urllib.request.urlopen(server.url + bad)
+            assert error.value.code in (400, 404)
+        with urllib.request.urlopen(f"{server.url}/search.rss?q=%22%29%20OR%20NEAR(") as response:
+            assert response.status == 200
+    finally:
+        server.stop()
