@@ -169,18 +169,21 @@ def build_feeds(storage: Storage, feeds_dir: Path, sites: list[str] | None = Non
 
 
 def opml_groups(storage: Storage, base_url: str | None = None) -> list[OpmlGroup]:
-    """Every feed there is: per site (its feed, then its categories), then all sites."""
+    """Every feed there is: per site (its feed, its changes, then its categories), then
+    all sites (and their changes)."""
     groups = []
     for name, site in all_sites().items():
-        specs = [feed_spec(name, base_url)]
+        specs = [feed_spec(name, base_url), changes_spec(feed_spec(name, base_url))]
         for slug in storage.category_slugs(name):
             if SLUG.match(slug):
                 first = storage.recent(site=name, limit=1, category_slug=slug)
                 specs.append(feed_spec(name, base_url, slug,
                                        category_name=first[0].category if first else None))
-        if storage.recent(site=name, limit=1) or len(specs) > 1:
+        if storage.recent(site=name, limit=1) or len(specs) > 2:
             groups.append(OpmlGroup(site.title, tuple(OpmlFeed(s.key, s.title, s.link)
                                                       for s in specs)))
     spec = feed_spec(None, base_url)
-    groups.append(OpmlGroup(spec.title, (OpmlFeed(spec.key, spec.title, spec.link),)))
+    changes = changes_spec(spec)
+    groups.append(OpmlGroup(spec.title, (OpmlFeed(spec.key, spec.title, spec.link),
+                                         OpmlFeed(changes.key, changes.title, changes.link))))
     return groups
