@@ -23,6 +23,7 @@ import html
 import itertools
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 #: a term of more syllables starting with ``d`` than this is matched word by word,
@@ -73,11 +74,19 @@ class Query:
     def __bool__(self) -> bool:
         return bool(self.terms)
 
-    def matches_word(self, word: str) -> bool:
-        """Whether a word of a text is one the query asks for, by the same rule as the search."""
-        lower = word.lower()
-        return any(lower in term.words if term.exact else fold(lower) in term.folded
-                   for term in self.terms)
+    def word_matcher(self) -> Callable[[str], bool]:
+        """Whether a word of a text is one the query asks for, by the same rule as the
+        search; folds each distinct word once."""
+        exact = {w for term in self.terms if term.exact for w in term.words}
+        folded = {w for term in self.terms if not term.exact for w in term.folded}
+        seen: dict[str, bool] = {}
+
+        def matches(word: str) -> bool:
+            lower = word.lower()
+            if lower not in seen:
+                seen[lower] = lower in exact or fold(lower) in folded
+            return seen[lower]
+        return matches
 
     # --- SQLite FTS5 ------------------------------------------------------------------
 
@@ -141,7 +150,8 @@ def snippet(text: str, query: Query, width: int = 30) -> Snippet:
     with ``…`` where it is cut; the opening words when nothing matches."""
     text = unicodedata.normalize("NFC", text or "")
     tokens = list(_WORD.finditer(text))
-    hits = [query.matches_word(t.group()) for t in tokens]
+    matches = query.word_matcher()
+    hits = [matches(t.group()) for t in tokens]
     if not tokens:
         return Snippet(((text[:200], False),) if text else ())
     best, best_count = 0, -1

@@ -8,8 +8,9 @@ GIN expression indexes over ``partyfeed_fold(…)`` and ``partyfeed_lower(…)``
 which PostgreSQL maintains itself.  Neither stores a second copy of the text.
 :meth:`Search.rebuild` rebuilds them from ``articles`` (``partyfeed search --rebuild``).
 
-Cost: one index look-up per query term, then ranking the matching rows; snippets are
-cut from the text of the articles shown only (:func:`crawler.search.snippet`).
+Cost: one index look-up per query term, then ranking at most :data:`WINDOW` matching
+rows — the newest; snippets are cut from the text of the articles shown only
+(:func:`crawler.search.snippet`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ from sqlalchemy import Engine, bindparam, text
 from ..search import Query, Snippet, snippet
 from ..storage import UTCDateTime
 
+#: matches ranked: the newest this many (by row id, i.e. by when they were stored).  A
+#: word found in half the archive would otherwise be ranked across half the archive; the
+#: window keeps a query's cost flat as the archive grows, and a reader of news wants the
+#: best of the recent matches (``--since`` and ``--site`` narrow before the window)
+WINDOW = 5_000
 #: bm25 weights of title, lead, body (SQLite); ts_rank weights D, C, B, A (PostgreSQL)
 TITLE, LEAD, BODY = 10.0, 4.0, 1.0
 
@@ -62,15 +68,19 @@ class Search:
         parsed = query if isinstance(query, Query) else Query.parse(query)
         if not parsed or limit <= 0:
             return []
-        sql, params = (self._postgres if self.postgres else self._sqlite)(parsed)
+        where, params = (self._postgres if self.postgres else self._sqlite)(parsed)
         if site:
-            sql += " AND a.site = :site"
+            where += " AND a.site = :site"
             params["site"] = site
         if since is not None:
-            sql += " AND a.published >= :since"
+            where += " AND a.published >= :since"
             params["since"] = since
-        sql += " ORDER BY score, a.published DESC, a.id DESC LIMIT :limit"
-        params["limit"] = limit
+        order = "articles_fts.rowid" if not self.postgres else "a.id"
+        sql = (f"SELECT a.id, a.key, a.site, a.url, a.title, a.published, a.summary, a.body_text, "
+               f"c.score FROM ({where} ORDER BY {order} DESC LIMIT :window) c "
+               "JOIN articles a ON a.id = c.id "
+               "ORDER BY c.score, a.published DESC, a.id DESC LIMIT :limit")
+        params.update(limit=limit, window=WINDOW)
         clause = text(sql)
         if since is not None:
             clause = clause.bindparams(bindparam("since", type_=UTCDateTime()))
@@ -84,8 +94,7 @@ class Search:
 
     @staticmethod
     def _sqlite(query: Query) -> tuple[str, dict[str, Any]]:
-        sql = ("SELECT a.id, a.key, a.site, a.url, a.title, a.published, a.summary, a.body_text, "
-               f"bm25(articles_fts, {TITLE}, {LEAD}, {BODY}) AS score "
+        sql = (f"SELECT a.id AS id, bm25(articles_fts, {TITLE}, {LEAD}, {BODY}) AS score "
                "FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
                "WHERE articles_fts MATCH :folded")
         params: dict[str, Any] = {"folded": query.fts5_folded()}
@@ -99,8 +108,8 @@ class Search:
     @staticmethod
     def _postgres(query: Query) -> tuple[str, dict[str, Any]]:
         # ts_rank is "higher is better"; negated so both backends sort ascending
-        sql = ("SELECT a.id, a.key, a.site, a.url, a.title, a.published, a.summary, a.body_text, "
-               f"-ts_rank('{{0.1, 0.2, 0.4, 1.0}}', {PG_FOLDED}, to_tsquery('simple', :folded)) AS score "
+        sql = (f"SELECT a.id AS id, -ts_rank('{{0.1, 0.2, 0.4, 1.0}}', {PG_FOLDED}, "
+               "to_tsquery('simple', :folded)) AS score "
                f"FROM articles a WHERE {PG_FOLDED} @@ to_tsquery('simple', :folded)")
         params: dict[str, Any] = {"folded": query.tsquery_folded()}
         exact = query.tsquery_exact()
