@@ -251,8 +251,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         if args.output:
             count = export_file(storage.engine, Path(args.output), args.format, **options)
         else:
-            count = export(storage.engine, sys.stdout, args.format, **options)
-            sys.stdout.flush()
+            count = export(storage.engine, sys.stdout.buffer, args.format, **options)
+            sys.stdout.buffer.flush()
     except BrokenPipeError:  # `partyfeed export | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

@@ -7,6 +7,7 @@ the structured diff ops (``[tag, text]``) of each against the one before.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from crawler.storage import ArticleRow, Version
@@ -14,6 +15,7 @@ from crawler.storage.diff import Op, condense, diff_articles
 
 _STYLE = {"delete": ("\x1b[31;9m", "\x1b[0m"), "insert": ("\x1b[32m", "\x1b[0m")}
 _PLAIN = {"delete": ("[-", "-]"), "insert": ("{+", "+}")}
+_PARAGRAPH = re.compile(r"\s*\n\s*")
 #: how much unchanged text to keep around a change
 CONTEXT = 8
 
@@ -21,14 +23,16 @@ CONTEXT = 8
 def render_ops(ops: list[Op], colour: bool) -> str:
     marks = _STYLE if colour else _PLAIN
     parts = []
-    for op in ops:
-        text = op.text.replace("\n", " ¶ ")
+    for index, op in enumerate(ops):
+        text = _PARAGRAPH.sub(" ¶ ", op.text)
         if op.tag == "equal":
             parts.append(text)
-        else:
-            start, end = marks[op.tag]
-            stripped = text.rstrip()
-            parts.append(f"{start}{stripped}{end}{text[len(stripped):]}")
+            continue
+        start, end = marks[op.tag]
+        stripped = text.rstrip()
+        replaced = op.tag == "delete" and index + 1 < len(ops) and ops[index + 1].tag == "insert"
+        # a replacement reads [-old-]{+new+}: the insertion brings its own spacing
+        parts.append(f"{start}{stripped}{end}{'' if replaced else text[len(stripped):]}")
     return "".join(parts).rstrip()
 
 

@@ -157,3 +157,22 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'partyfeed.db'}"
     return request.getfixturevalue("postgres").new_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_install(request: pytest.FixtureRequest, tmp_path: Path) -> Install:
+    """An installation storing in SQLite, then in a fresh PostgreSQL database."""
+    root = tmp_path / "install"
+    root.mkdir()
+    if request.param == "sqlite":
+        return Install(root)
+    return Install(root, request.getfixturevalue("postgres").new_database())
+
+
+@pytest.fixture
+def editable_copy(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A private copy of the site, served, to edit between crawls: (its folder, its URL)."""
+    root = tmp_path / "site"
+    shutil.copytree(SITE_ROOT, root)
+    with serving(root) as url:
+        yield root, url
