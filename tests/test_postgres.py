@@ -84,8 +84,7 @@ def test_served_filtered_feeds_read_postgresql(pg_crawled: Install) -> None:
         body = response.read()
         conn.close()
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
     assert response.status == 200
     titles = [e.title for e in feedparser.parse(body).entries]
     assert titles and all("Sóc Trăng" in t for t in titles)

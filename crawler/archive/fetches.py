@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..refresh import DEFAULT_POLICY, RefreshPolicy
-from ..storage import ArticleRow
+from ..storage import ArticleRow, ArticleVersion
 from ..storage.tracking import FetchState
 
 
@@ -45,8 +45,9 @@ class Fetches:
     def record(self, key: str, site: str, url: str, status: int, now: datetime, *,
                etag: str | None = None, last_modified: str | None = None) -> None:
         """A page answered ``status`` (200 or 304): it is there, checked now.  A 304
-        keeps the stored validators; a 200 replaces them.  An article seen again after a
-        takedown is no longer removed."""
+        keeps the stored validators and counts as seeing the stored version again; a 200
+        replaces the validators (the pipeline then stores what it read).  An article seen
+        again after a takedown is no longer removed."""
         values = {"key": key, "site": site, "url": url, "status": status, "checked_at": now,
                   "removed_at": None, "removed_reason": None}
         changing = dict(values)
@@ -57,6 +58,16 @@ class Fetches:
         stmt = self._insert(FetchState).values(**values)
         with self.engine.begin() as conn:
             conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_=changing))
+            if status == 304:
+                # the site vouches the stored content is current: seen again, as an
+                # identical refetch would record it
+                row = conn.execute(update(ArticleRow).where(ArticleRow.key == key)
+                                   .values(last_seen=now)
+                                   .returning(ArticleRow.id, ArticleRow.version)).first()
+                if row is not None:
+                    conn.execute(update(ArticleVersion).where(
+                        ArticleVersion.article == row.id, ArticleVersion.version == row.version)
+                        .values(last_seen=now))
 
     def mark_removed(self, key: str, site: str, url: str, status: int, reason: str,
                      now: datetime) -> bool:
