@@ -66,7 +66,7 @@ def get(port: int, path: str, headers: dict[str, str] | None = None):
     response = conn.getresponse()
     body = response.read()
     conn.close()
-    return response.status, dict(response.getheaders()), body
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, body
 
 
 def main() -> int:
@@ -97,7 +97,7 @@ def main() -> int:
         wait_port(ours)
         status, headers, body = get(ours, "/all.atom")
         assert status == 200
-        etag = headers["ETag"]
+        etag = headers["etag"]
         assert get(ours, "/all.atom", {"If-None-Match": etag})[0] == 304
         static = work / "static"
         static.mkdir()
@@ -140,7 +140,7 @@ http {{ access_log off; types {{ application/atom+xml atom; }}
             n_headers = get(nginx_port, "/all.atom")[1]
             nginx_200 = wrk(f"http://127.0.0.1:{nginx_port}/all.atom", args.seconds, args.connections)
             nginx_304 = wrk(f"http://127.0.0.1:{nginx_port}/all.atom", args.seconds, args.connections,
-                            {"If-None-Match": n_headers["ETag"]})
+                            {"If-None-Match": n_headers["etag"]})
             rows += [("nginx, 200 (same bytes)", nginx_200), ("nginx, 304 (If-None-Match)", nginx_304)]
         print(f"{'server':45} {'req/s':>10}")
         for name, rps in rows:

@@ -93,7 +93,7 @@ OPML_TYPE = "text/x-opml; charset=utf-8"
 HTML_TYPE = "text/html; charset=utf-8"
 #: the index page runs its one inline script and style, and loads nothing from anywhere
 INDEX_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-                "img-src 'self'; base-uri 'none'; form-action 'none'")
+                "img-src 'self' data:; base-uri 'none'; form-action 'none'")
 
 
 def self_query(raw_query: str) -> str:

@@ -60,7 +60,8 @@ def not_modified(rep: Representation, headers: Mapping[str, str], now: float | N
     return rep.last_modified <= stamp
 
 
-def respond(rep: Representation, headers: Mapping[str, str], extra: Mapping[str, str] | None = None) -> Response:
+def respond(rep: Representation, headers: Mapping[str, str],
+            extra: Mapping[str, str] | None = None) -> Response:
     """200 with the body in the encoding the client takes, or 304; HEAD is the server's job
     (uvicorn sends the headers of the GET response, Content-Length included, without body)."""
     zipped = accepts_gzip(headers.get("accept-encoding"))

@@ -100,6 +100,8 @@ def _site_section(name: str, files: FeedFiles, storage: Storage, base: str,
     site = all_sites()[name]
     state = (health or {}).get("health") or "unknown"
     word, css = HEALTH_WORDS.get(state, (state, "unknown"))
+    badge = (f'<span class="health {css}" data-health="{_e(state)}">{_e(word)}</span> · '
+             if health is not None else "")
     runs = storage.runs(name, limit=1)
     if runs:
         last = runs[0]
@@ -119,7 +121,7 @@ def _site_section(name: str, files: FeedFiles, storage: Storage, base: str,
     return (
         f'<section class="site" id="site-{_e(name)}"><h2>{_e(site.title)}</h2>'
         f'<p class="meta"><a href="{_e(site.home)}" rel="noopener noreferrer">{_e(host)}</a> · '
-        f'<span class="health {css}" data-health="{_e(state)}">{_e(word)}</span> · {crawled}</p>'
+        f'{badge}{crawled}</p>'
         f'{detail}<ul class="feeds">{"".join(rows) or "<li>Chưa có nguồn tin nào.</li>"}</ul></section>'
     )
 
@@ -151,7 +153,8 @@ a{color:inherit;overflow-wrap:anywhere}
 ul{list-style:none;padding:0;margin:0}
 .meta,.reason,.note{color:var(--muted);font-size:.9rem;margin:.2rem 0}
 .feeds li{padding:.5rem 0;border-bottom:1px solid var(--line);display:flex;flex-wrap:wrap;align-items:center;gap:.4rem}
-.feed{flex:1 1 12rem;font-weight:600}
+.feed{flex:1 1 100%;font-weight:600}
+@media (min-width:30rem){.feed{flex:1 1 12rem}}
 .sub{display:inline-flex;align-items:center;gap:.2rem;margin-right:.4rem}
 .sub a{padding:.35rem .2rem}
 button{font:inherit;font-size:.85rem;min-height:2.2rem;padding:.2rem .6rem;border:1px solid var(--line);border-radius:.4rem;background:transparent;color:inherit;cursor:pointer}
@@ -203,6 +206,7 @@ def render_index(*, files: FeedFiles, storage: Storage, base: str,
     page = f"""<!DOCTYPE html>
 <html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>partyfeed — tin tức Đảng và Nhà nước</title>
 <link rel="alternate" type="application/atom+xml" title="Tất cả các trang" href="{_e(ALL)}.atom">
 <style>{_STYLE}</style></head>

@@ -57,6 +57,7 @@ from lxml import html as lxml_html
 
 from crawler.extraction.text import XML_ILLEGAL
 from crawler.items import Article
+from crawler.sites import all_sites
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 #: namespace authority and date of every id this project mints; never change them,
@@ -462,7 +463,10 @@ def _entry(article: Article, fallback_link: str, referrer_policy: str | None = N
     content = (sanitize_html(article.body_html, link, referrer_policy=referrer_policy,
                              captions=captions)
                or text_to_html(article.body_text))
-    authors = _unique(clean_line(a) for a in article.authors)
+    # readers show an entry's author and do not inherit the feed's: without a byline,
+    # the credited agency (TTXVN), else the publishing site, is named on the entry
+    authors = (_unique(clean_line(a) for a in article.authors)
+               or [clean_line(article.source) or clean_line(_publisher(article.site))])
 
     categories: list[tuple[str, str | None, str | None]] = []
     category = clean_line(article.category)
@@ -492,6 +496,11 @@ def _entry(article: Article, fallback_link: str, referrer_policy: str | None = N
         summary=summary, content=content,
         authors=authors, categories=categories, image=image,
     )
+
+
+def _publisher(site: str) -> str:
+    known = all_sites().get(site)
+    return known.title if known else site
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -12,10 +12,12 @@ holding a thread per connection forever: 1,100 silent connections under the comm
   ``timeout_keep_alive``);
 * a client that stops reading its response is closed after :data:`WRITE_TIMEOUT`;
 * the event loop is asyncio's, not uvloop: when ``accept()`` fails with EMFILE,
-  asyncio stops accepting for a second and the kernel keeps new connections queued
-  (backlog :data:`BACKLOG`) until the timeouts free descriptors, while libuv accepts
-  and drops them.  That condition, and a client that goes away mid-response, are
-  logged as one line each, never a traceback.
+  asyncio stops accepting for a second while the kernel keeps new connections queued
+  (backlog :data:`BACKLOG`) — libuv instead accepts and drops them.  At that moment the
+  server closes the silent connections that have waited longest (a tenth of them), so
+  a reader queued behind a flood is answered within a second or two, not after
+  :data:`HEADER_TIMEOUT` (see :meth:`FeedServer._loop_error`).  That condition, and a
+  client that goes away, are logged as one line each, never a traceback.
 
 The socket is bound before anything else starts, in the caller's thread, so a busy or
 invalid address is a :class:`ServeError` (one line, exit status 2) before a daemon's
@@ -77,11 +79,13 @@ class FeedProtocol(HttpToolsProtocol):
         self._arm_header_timer()
 
     def data_received(self, data: bytes) -> None:
-        if self._header_timer is not None and not data.isascii():
+        between_requests = self.cycle is None or self.cycle.response_complete
+        if (between_requests or self._header_timer is not None) and not data.isascii():
             # People and readers paste Vietnamese URLs unescaped (``?filter=Đảng``), and
             # nginx takes them; llhttp rejects any byte over 0x7f in a request target.
-            # Escape them as a browser would.  Only while headers are awaited: the only
-            # requests answered here are GET and HEAD, which have no body.
+            # Escape them as a browser would, in what arrives while no request is being
+            # answered or its headers are awaited: requests answered here are GET and HEAD,
+            # which have no body.
             data = _NON_ASCII.sub(lambda m: b"%%%02X" % m.group()[0], data)
         super().data_received(data)
 
@@ -217,6 +221,10 @@ class FeedServer:
         try:
             loop.run_until_complete(self._uvicorn.serve(sockets=[self.socket]))
         finally:
+            # uvicorn re-raises a captured SIGINT inside the loop, which then stops before the
+            # callbacks that release anyio's worker threads have run: run them, or the
+            # process waits on those threads forever
+            loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
             self.socket.close()
             self.site.close()

@@ -176,3 +176,57 @@ def editable_copy(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     shutil.copytree(SITE_ROOT, root)
     with serving(root) as url:
         yield root, url
+
+
+@dataclass
+class ServerProcess:
+    """``partyfeed serve`` running on a copy of the crawled install; its merged output."""
+
+    install: Install
+    process: subprocess.Popen[str]
+    lines: Lines
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+class ServerProcesses:
+    """Starts ``partyfeed serve --port 0`` processes; the fixture stops them."""
+
+    def __init__(self, crawled: Install, folder: Path) -> None:
+        self.crawled = crawled
+        self.folder = folder
+        self.started: list[ServerProcess] = []
+
+    def start(self, file_limit: int | None = None) -> ServerProcess:
+        """``file_limit``: RLIMIT_NOFILE of the server process (soft and hard)."""
+
+        def limit_files() -> None:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_NOFILE, (file_limit, file_limit))
+
+        install = self.crawled.copy_to(self.folder / f"served-{len(self.started)}")
+        process = subprocess.Popen(install.command("serve", "--port", "0"), cwd=install.root,
+                                   env=install.env, text=True, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT,
+                                   preexec_fn=limit_files if file_limit else None)
+        server = ServerProcess(install, process, Lines(process), 0)
+        self.started.append(server)
+        ready = server.lines.wait_for("serving ", timeout=60)
+        server.port = int(ready.split(" at http://127.0.0.1:", 1)[1].split("/", 1)[0])
+        return server
+
+    def stop_all(self) -> None:
+        for server in self.started:
+            server.process.terminate()
+            server.process.wait(timeout=30)
+
+
+@pytest.fixture
+def serve_process(crawled, tmp_path: Path) -> Iterator[ServerProcesses]:
+    servers = ServerProcesses(crawled[0], tmp_path)
+    yield servers
+    servers.stop_all()

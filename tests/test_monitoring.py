@@ -34,7 +34,7 @@ def test_daemon_serves_feeds_health_and_metrics(install: Install, site_copy: str
         assert f'partyfeed_articles{{site="dangcongsan"}} {len(expected_articles())}.0' in metrics
         assert 'partyfeed_site_healthy{health="ok",site="dangcongsan"} 1.0' in metrics
         status, body = _get(url)
-        assert status == 200 and b"Health: ok" in body
+        assert status == 200 and "Tình trạng chung: <span class=\"health ok\">Hoạt động tốt".encode() in body
         assert _get(f"{url}dangcongsan.atom")[0] == 200
     finally:
         daemon.send_signal(signal.SIGTERM)

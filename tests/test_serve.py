@@ -5,6 +5,7 @@ served feed valid in its format."""
 
 from __future__ import annotations
 
+import email.utils
 import gzip
 import http.client
 import json
@@ -20,6 +21,7 @@ import pytest
 from lxml import etree
 
 from crawler.config import Config
+from feeds.cache import Representation, ResponseCache
 from feeds.filters import fold
 from feeds.serve import start_feed_server
 
@@ -259,6 +261,21 @@ def test_vietnamese_filters_with_and_without_diacritics(served, client: Client) 
     assert sensitive == []
 
 
+def test_unescaped_vietnamese_works_on_a_kept_alive_connection(client: Client) -> None:
+    with socket.create_connection((client.host, client.port), timeout=30) as sock:
+        reader = sock.makefile("rb")
+        for _ in range(2):
+            sock.sendall("GET /all.json?filter=Đảng&limit=3 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+            status = reader.readline()
+            length = 0
+            while (line := reader.readline()) != b"\r\n":
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            body = reader.read(length)
+            assert status.startswith(b"HTTP/1.1 200"), status
+            assert len(json.loads(body)["items"]) == 3
+
+
 def test_filter_fields_filterout_limit_format_fulltext(served, client: Client) -> None:
     install = served[0]
     titles = _ids(client.request("/dangcongsan.rss?filter_title=dang&limit=200")[2])
@@ -401,3 +418,80 @@ def test_cli_serve_listens_on_loopback(crawled, tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_if_modified_since_in_the_future_is_ignored(client: Client) -> None:
+    _, headers, body = client.request("/dangcongsan.atom")
+    future = email.utils.formatdate(time.time() + 86400, usegmt=True)
+    status, _, again = client.request("/dangcongsan.atom", headers={"If-Modified-Since": future})
+    assert (status, again) == (200, body)  # RFC 9110 §13.1.3: not a valid validator
+    assert client.request("/dangcongsan.atom", headers={"If-Modified-Since": "yesterday"})[0] == 200
+    assert client.request("/dangcongsan.atom",
+                          headers={"If-Modified-Since": headers["last-modified"]})[0] == 304
+
+
+def test_tracking_parameters_neither_change_the_feed_nor_fill_the_cache(served, client: Client) -> None:
+    server = served[1]
+    _, plain, body = client.request("/all.atom")
+    entries = len(server.cache)
+    for query in ("utm_source=zalo&utm_medium=social", "fbclid=IwAR0abc", "gclid=1", "_=1712345",
+                  "utm_campaign=" + quote("Đảng"), "unknown=1&utm_content=x"):
+        status, headers, again = client.request(f"/all.atom?{query}")
+        assert status == 200 and headers["etag"] == plain["etag"] and again == body, query
+    assert len(server.cache) == entries
+    # a real option keeps its place in the self link; the tracking tail is dropped
+    _, _, limited = client.request("/all.atom?utm_source=x&limit=2&fbclid=y")
+    self_link = etree.fromstring(limited).find(f"{A}link[@rel='self']").get("href")
+    assert self_link == f"http://127.0.0.1:{client.port}/all.atom?limit=2"
+
+
+def test_cached_responses_are_bounded_by_bytes(served, client: Client) -> None:
+    cache = served[1].cache
+    bodies = []
+    for word in ("dang", "hoi", "nghi", "viet", "nam", "tinh", "van", "hoa", "quoc", "phong"):
+        for limit in (20, 40, 60):
+            status, _, body = client.request(f"/all.json?filter={word}&limit={limit}")
+            assert status == 200
+            bodies.append(body)
+    assert 0 < cache.bytes <= cache.max_bytes
+    # the same bodies against a small bound: what is kept stays under it
+    reps = [Representation.make(body, "application/feed+json", 0, 0) for body in bodies]
+    small = ResponseCache(max_bytes=4 * max(rep.size for rep in reps))
+    for number, rep in enumerate(reps):
+        small.put(number, rep)
+        assert small.bytes <= small.max_bytes
+    assert 0 < len(small) < len(reps) and small.get(len(reps) - 1) is reps[-1]
+    assert small.get(0) is None  # the least recently used went first
+    huge = Representation.make(b"x" * small.max_bytes, "text/plain", 0, 0)
+    small.put("huge", huge)  # served, never kept: it would evict everything
+    assert small.get("huge") is None and small.bytes <= small.max_bytes
+
+
+@pytest.mark.parametrize("args, says", [
+    (("--port", "{busy}"), "Address already in use"),
+    (("--port", "70000"), "a port is a number from 0 to 65535"),
+    (("--host", "no-such-host.invalid", "--port", "0"), "not a host name or address of this machine"),
+    (("--host", "192.0.2.1", "--port", "0"), "not an address of this machine"),
+])
+def test_serve_on_a_busy_or_invalid_address_is_one_line_and_exit_2(install: Install, args, says) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        result = install.run("serve", *(a.replace("{busy}", port) for a in args), timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1 and says in result.stderr, result.stderr
+    assert result.stderr.startswith("partyfeed: cannot serve on ") and "Traceback" not in result.stderr
+
+
+def test_run_serve_on_a_busy_port_fails_before_the_first_crawl(install: Install, site_copy: str) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = install.run("run", "dangcongsan", "--mirror", site_copy, "--serve",
+                             f"127.0.0.1:{port}", timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Address already in use" in result.stderr and "Traceback" not in result.stderr
+    assert "crawl dangcongsan" not in result.stderr + result.stdout
+    assert not install.storage().runs("dangcongsan")

@@ -7,41 +7,24 @@ from __future__ import annotations
 import http.client
 import resource
 import socket
-import subprocess
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import feedparser
 import pytest
 
 from feeds.serve import HEADER_TIMEOUT
 
-from .conftest import Install, Lines
+from .conftest import Lines, ServerProcesses
 
 FILE_LIMIT = 1024
 SILENT = 1100
 
 
-def _limit_files() -> None:
-    resource.setrlimit(resource.RLIMIT_NOFILE, (FILE_LIMIT, FILE_LIMIT))
-
-
 @pytest.fixture
-def server(crawled, tmp_path: Path) -> Iterator[tuple[int, Lines]]:
-    """``partyfeed serve`` on a free port, under a 1,024 open-file limit; its log lines."""
-    install: Install = crawled[0].copy_to(tmp_path / "install")
-    process = subprocess.Popen(install.command("serve", "--port", "0"), cwd=install.root,
-                               env=install.env, text=True, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, preexec_fn=_limit_files)
-    lines = Lines(process)
-    try:
-        ready = lines.wait_for("serving ", timeout=60)
-        port = int(ready.split(" at http://127.0.0.1:", 1)[1].split("/", 1)[0])
-        yield port, lines
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+def server(serve_process: ServerProcesses) -> tuple[int, Lines]:
+    """``partyfeed serve`` under a 1,024 open-file limit: its port and log lines."""
+    started = serve_process.start(file_limit=FILE_LIMIT)
+    return started.port, started.lines
 
 
 def _poll(port: int, timeout: float = 30) -> tuple[int, float]:
