@@ -220,19 +220,29 @@ def cmd_history(args: argparse.Namespace) -> int:
 
     from .history import format_history, history_json
 
+    from crawler.archive.fetches import Fetches
+
     storage = Storage(_config(args).db_url)
     try:
         row = storage.find(args.article)
         versions = storage.versions(row) if row else []
+        fetched = Fetches(storage.engine).state(row.key) if row else None
     finally:
         storage.close()
     if row is None:
         _err(f"no stored article with key or URL {args.article}")
         return 1
+    removed = fetched.removed_at if fetched else None
     if args.json:
-        _out(json.dumps(history_json(row, versions), ensure_ascii=False, indent=2))
+        data = history_json(row, versions)
+        data["removed"] = ({"at": removed.isoformat(), "reason": fetched.removed_reason}
+                           if fetched and removed else None)
+        _out(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         _out(format_history(row, versions, colour=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
+        if fetched and removed:
+            _out(f"removed {removed:%Y-%m-%d %H:%M} UTC: {fetched.removed_reason} "
+                 "(the last version above is the archive's copy)")
     return 0
 
 

@@ -118,7 +118,11 @@ def test_edits_takedowns_stories_and_search_on_the_copy(archive: Archive) -> Non
     assert "<del>Ban Dân vận" in content and "<ins>liên ngành" in content
     assert set(removals) == {gone_404.url, gone_home.url}
     assert "HTTP 404" in removals[gone_404.url].summary
-    assert "trang chủ" in removals[gone_home.url].summary or "home page" in removals[gone_home.url].summary
+    assert "redirected to the home page" in removals[gone_home.url].summary
+    gone = archive.install.run("history", gone_404.key)
+    assert "removed " in gone.stdout and "HTTP 404" in gone.stdout
+    assert json.loads(archive.install.run("history", gone_home.url, "--json").stdout)["removed"]["reason"] \
+        == "redirected to the home page"
     everything = feedparser.parse(archive.install.feeds_dir / "all-changes.atom")
     assert {e.id for e in everything.entries} == {e.id for e in changes.entries}
 
