@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -150,12 +149,3 @@ class StoryIndex:
         self._story[key] = story
         self._lsh.insert(key, sig.minhash)
         return story
-
-    def story(self, key: str) -> str:
-        return self._story[key]
-
-
-def group(texts: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """``(key, text)`` pairs → key → story key (the first key of its story)."""
-    index = StoryIndex()
-    return {key: index.add(key, signature(text)) for key, text in texts}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -126,10 +125,3 @@ class Fetches:
     def state(self, key: str) -> FetchState | None:
         with Session(self.engine, expire_on_commit=False) as session:
             return session.get(FetchState, key)
-
-    def removed_keys(self, keys: Sequence[str]) -> set[str]:
-        if not keys:
-            return set()
-        with self.engine.connect() as conn:
-            return set(conn.scalars(select(FetchState.key).where(
-                FetchState.key.in_(list(keys)), FetchState.removed_at.is_not(None))))
