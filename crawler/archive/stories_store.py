@@ -19,7 +19,6 @@ from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..sites import all_sites
-from ..stories import Signature, article_signature
 from ..storage import ArticleRow
 from ..urls import canonical_url
 from ..storage.tracking import ArticleStory, StoryBand
@@ -42,6 +41,10 @@ class Stories:
 
     def assign(self, key: str) -> int | None:
         """(Re)assign the article stored under ``key``; returns its story, None if unknown."""
+        # datasketch pulls in scipy (0.4 s): imported on the first article, not when a
+        # crawl process starts, so a crawl stopped at once stops cleanly
+        from ..stories import Signature, article_signature
+
         with self.engine.begin() as conn:
             row = conn.execute(select(ArticleRow.id, ArticleRow.title, ArticleRow.summary,
                                       ArticleRow.body_text, ArticleRow.published)
