@@ -86,7 +86,9 @@ def _result(site: str, stats: dict[str, Any], started: datetime) -> CrawlResult:
         site=site, started=started, finished=utcnow(),
         pages=int(stats.get("downloader/response_count", 0)),
         new=stat("articles/new"), updated=stat("articles/updated"),
-        unchanged=stat("articles/unchanged"), rejected=stat("articles/rejected"),
+        unchanged=stat("articles/unchanged"),
+        # a refresh that looked like a broken page (storage's suspicious-edit) was not stored
+        rejected=stat("articles/rejected") + stat("articles/suspicious"),
         fallback=stat("articles/fallback"),
         errors=sum(kinds.values()), error_kinds=kinds,
     )

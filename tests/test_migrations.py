@@ -18,6 +18,8 @@ from crawler.storage import ArticleRow, Base, CrawlRun, Rejection, ScheduledRun,
 from crawler.storage.schema import head, revision_of, upgrade
 from crawler.storage.tracking import include_name
 
+from .conftest import Install
+
 RELEASE_0_1_0 = Path(__file__).parent / "fixtures" / "partyfeed-0.1.0.sql"
 
 
@@ -106,3 +108,16 @@ def test_a_database_from_a_newer_release_is_refused_clearly(db_url: str) -> None
     storage.close()
     with pytest.raises(SchemaError, match="0099_future.*newer release"):
         Storage(db_url)
+
+
+def test_db_command_shows_and_upgrades_an_old_database(install: Install) -> None:
+    install.data_dir.mkdir(parents=True)
+    _old_database(install.data_dir / "partyfeed.db")
+    assert "schema none (empty, or made by partyfeed 0.1.0)" in install.run("db", "current").stdout
+    upgraded = install.run("db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert upgraded.stdout.strip() == f"schema 0001_initial → {head()}"
+    assert install.run("db", "upgrade").stdout.strip() == f"schema at {head()} already"
+    assert f"schema {head()};" in install.run("db", "current").stdout
+    history = install.run("history", "dangcongsan:577383")
+    assert history.returncode == 0 and "1 version" in history.stdout, history.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timezone
 
@@ -110,4 +111,24 @@ def test_a_not_found_page_served_with_200_is_not_an_edit(db_url: str) -> None:
     assert storage.upsert(KEY, article(title="Bài viết không tồn tại")) == "suspicious"
     assert storage.upsert(KEY, article(body_text="", body_html="", images=[])) == "suspicious"
     assert [v.article.title for v in storage.versions(storage.find(KEY))] == [article().title]
+    # a real edit that happens to mention 404 is an edit
+    assert storage.upsert(KEY, article(title="Sóc Trăng thực hiện Nghị định 404/2025")) == "updated"
+    storage.close()
+
+
+def test_writers_racing_on_one_article_record_each_change_once(db_url: str) -> None:
+    """Four processes' worth of stores (own engines) storing the same pages at once."""
+    first, edited = article(), article(title="Thành ủy Sóc Trăng: dân chủ cơ sở")
+    stores = [Storage(db_url) for _ in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        assert sorted(pool.map(lambda s: s.upsert(KEY, first), stores)) == ["new"] + ["unchanged"] * 3
+        assert sorted(pool.map(lambda s: s.upsert(KEY, edited), stores)) == ["unchanged"] * 3 + ["updated"]
+    assert [v.article.title for v in stores[0].versions(stores[0].find(KEY))] == [first.title, edited.title]
+    for storage in stores:
+        storage.close()
+
+
+def test_an_in_memory_database_gets_the_schema_too() -> None:
+    storage = Storage("sqlite://")
+    assert storage.upsert(KEY, article()) == "new" and storage.count() == 1
     storage.close()

@@ -9,6 +9,8 @@ from pathlib import Path
 from crawler.storage.diff import Op, condense, diff_articles, word_diff
 from crawler.items import Article
 
+from scheduler.history import render_ops
+
 from .conftest import Install, fixture_path
 
 URL = ("https://dangcongsan.vn/xay-dung-dang/"
@@ -64,10 +66,18 @@ def test_a_truncated_page_on_refresh_is_not_taken_as_an_edit(
     page = _page(site)
     html = page.read_bytes()
     page.write_bytes(html[:html.index("Báo cáo của Thành ủy".encode()) + 200])  # cut mid-body
-    assert ", 0 updated," in _crawl(any_install, mirror, "--refresh")
+    refreshed = _crawl(any_install, mirror, "--refresh")
+    assert ", 0 updated," in refreshed and ", 1 rejected," in refreshed
     assert "1 version\n" in any_install.run("history", KEY).stdout
     rejected = any_install.run("status", "--rejected").stdout
     assert "suspicious-edit: the body shrank" in rejected and URL in rejected
+
+
+def test_history_is_coloured_on_a_terminal_only() -> None:
+    ops = word_diff("thực hiện tốt Quy chế", "thực hiện hiệu quả Quy chế")
+    assert render_ops(ops, colour=False) == "thực hiện [-tốt-]{+hiệu quả+} Quy chế"
+    assert render_ops(ops, colour=True) == (
+        "thực hiện \x1b[31;9mtốt\x1b[0m\x1b[32mhiệu quả\x1b[0m Quy chế")
 
 
 def test_unknown_article_history_says_so(install: Install) -> None:

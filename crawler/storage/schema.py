@@ -72,6 +72,9 @@ def ensure_schema(engine: Engine) -> None:
     """Upgrade ``engine``'s database to :func:`head` unless it is there already."""
     if revision_of(engine) == head():
         return
+    if engine.url.get_backend_name() == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        _upgrade(engine, "head")  # a database in memory exists only on this engine's connection
+        return
     upgrade(engine.url.render_as_string(hide_password=False))
 
 
@@ -83,20 +86,23 @@ def upgrade(db_url: str, revision: str = "head") -> tuple[str | None, str | None
     """
     engine = make_engine(db_url, serialized=True)
     try:
-        with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
-            before = current(conn)
-            if before is not None and not _known(before):
-                raise SchemaError(
-                    f"the database is at schema revision {before}, which this partyfeed does "
-                    f"not know (its newest is {head()}): it was upgraded by a newer release")
-            config = _config(conn)
-            if before is None and inspect(conn).has_table("articles"):
-                command.stamp(config, INITIAL)
-                before = INITIAL
-            command.upgrade(config, revision)
-            after = current(conn)
+        return _upgrade(engine, revision)
     finally:
         engine.dispose()
-    return before, after
+
+
+def _upgrade(engine: Engine, revision: str) -> tuple[str | None, str | None]:
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
+        before = current(conn)
+        if before is not None and not _known(before):
+            raise SchemaError(
+                f"the database is at schema revision {before}, which this partyfeed does "
+                f"not know (its newest is {head()}): it was upgraded by a newer release")
+        config = _config(conn)
+        if before is None and inspect(conn).has_table("articles"):
+            command.stamp(config, INITIAL)
+            before = INITIAL
+        command.upgrade(config, revision)
+        return before, current(conn)

@@ -22,10 +22,14 @@ from ..items import Article
 SHRINK = 0.5
 #: bodies shorter than this vary too much between real edits to judge by length
 MIN_JUDGED_LENGTH = 200
-#: titles of error pages served with status 200 (NFC, lower-cased)
+#: titles of error pages served with status 200 (matched NFC, lower-cased).  Narrow on
+#: purpose: a real title may mention "404" (a decree number) or "không tồn tại"
 ERROR_TITLE = re.compile(
-    r"\b(404|not found|page not found|error|lỗi hệ thống|không tìm thấy|không tồn tại"
-    r"|đã bị xóa|đã bị xoá|trang bạn (?:yêu cầu|tìm))\b")
+    r"^(?:lỗi |error )?404\b|\b(?:page not found|not found|server error|lỗi hệ thống"
+    r"|không tìm thấy (?:trang|bài viết|nội dung|dữ liệu)"
+    r"|(?:trang|bài viết|nội dung|tin bài)(?: này)? không tồn tại"
+    r"|(?:trang|bài viết|nội dung|tin bài)(?: này)? đã bị (?:xóa|xoá|gỡ)"
+    r"|trang bạn (?:yêu cầu|tìm))\b")
 
 
 @dataclass(frozen=True)
