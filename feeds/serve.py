@@ -11,13 +11,15 @@ holding a thread per connection forever: 1,100 silent connections under the comm
 * between requests a connection may idle :data:`KEEP_ALIVE` seconds (uvicorn's
   ``timeout_keep_alive``);
 * a client that stops reading its response is closed after :data:`WRITE_TIMEOUT`;
-* the event loop is asyncio's, not uvloop: when ``accept()`` fails with EMFILE,
-  asyncio stops accepting for a second while the kernel keeps new connections queued
-  (backlog :data:`BACKLOG`) — libuv instead accepts and drops them.  At that moment the
-  server closes the silent connections that have waited longest (a tenth of them), so
-  a reader queued behind a flood is answered within a second or two, not after
-  :data:`HEADER_TIMEOUT` (see :meth:`FeedServer._loop_error`).  That condition, and a
-  client that goes away, are logged as one line each, never a traceback.
+* a process has only so many descriptors (commonly 1,024): past
+  :func:`connection_budget` connections, the silent connections that have waited
+  longest are closed (a tenth of them), so a reader arriving during a flood of idle
+  connections is answered at once, not after :data:`HEADER_TIMEOUT`.  Should
+  ``accept()`` fail with EMFILE all the same, asyncio (not uvloop, whose libuv accepts
+  and drops queued connections) pauses accepting for a second while the kernel queues
+  new ones (backlog :data:`BACKLOG`), and silent connections are shed likewise.  These
+  conditions, and a client that goes away, are logged as one line each, never a
+  traceback.
 
 The socket is bound before anything else starts, in the caller's thread, so a busy or
 invalid address is a :class:`ServeError` (one line, exit status 2) before a daemon's
@@ -28,11 +30,13 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import logging
 import re
+import resource
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import uvicorn
@@ -57,6 +61,8 @@ BACKLOG = 2048
 GRACEFUL = 5
 #: out of descriptors, the longest-waiting 1/SHED_SHARE of the silent connections are closed
 SHED_SHARE = 10
+#: descriptors kept free of connections: database files, feed files being read, threads, logs
+FD_RESERVE = 128
 _OUT_OF_RESOURCES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 
 
@@ -77,6 +83,14 @@ class FeedProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm_header_timer()
+        budget = connection_budget()
+        if len(self.connections) > budget:  # cheap test first; closed ones linger a moment
+            live = sum(not conn.transport.is_closing() for conn in self.connections
+                       if isinstance(conn, FeedProtocol))
+            if live > budget:
+                closed = shed_silent(self.connections, at_least=live - budget)
+                log.warning("%d connections, more than this process's open-file limit allows "
+                            "(%d): closed %d that had sent no request", live, budget, closed)
 
     def data_received(self, data: bytes) -> None:
         between_requests = self.cycle is None or self.cycle.response_complete
@@ -145,6 +159,28 @@ def _peer(client: tuple[str, int] | None) -> str:
     return f"{client[0]}:{client[1]}" if client else "?"
 
 
+@functools.cache
+def connection_budget() -> int:
+    """Connections this process keeps open at once: its open-file limit less what the
+    database, feed files being read, the worker threads and logs may need."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 1 << 20
+    return max(16, soft - FD_RESERVE)
+
+
+def shed_silent(connections: Iterable[asyncio.Protocol], at_least: int = 1) -> int:
+    """Close the longest-waiting tenth (at least ``at_least``) of the connections that owe
+    their request headers; the number closed."""
+    waiting = sorted((since, id(conn), conn) for conn in connections
+                     if isinstance(conn, FeedProtocol) and not conn.transport.is_closing()
+                     and (since := conn.waiting_since) is not None)
+    shed = waiting[:max(at_least, len(waiting) // SHED_SHARE)]
+    for _, _, conn in shed:
+        conn.transport.abort()
+    return len(shed)
+
+
 def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket on ``host:port``, or a :class:`ServeError` saying why not."""
     where = f"{host}:{port}" if ":" not in host else f"[{host}]:{port}"
@@ -180,6 +216,7 @@ class FeedServer:
         self.site = site
         self.server_address: tuple[str, int] = sock.getsockname()[:2]
         self._thread: threading.Thread | None = None
+        self._last_shed = -1.0
         self._uvicorn = uvicorn.Server(uvicorn.Config(
             create_app(site), http=FeedProtocol, lifespan="off", log_config=None,
             access_log=True, timeout_keep_alive=KEEP_ALIVE, timeout_graceful_shutdown=GRACEFUL,
@@ -197,21 +234,20 @@ class FeedServer:
         return self.site.cache
 
     def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-        """Out of descriptors (asyncio stops accepting for a second): make room by closing
-        the connections that have waited longest without sending a request — a reader
-        queued behind them is then accepted within a second or two instead of after
-        :data:`HEADER_TIMEOUT`.  One log line, not a traceback: a condition, not a bug."""
+        """Out of descriptors all the same (something else holds them): asyncio stops
+        accepting for a second — and, in Python 3.11, reports it once per queued
+        connection.  Shed silent connections and say so at most once a second; a
+        condition, not a bug, so no traceback."""
         exc = context.get("exception")
         if not (isinstance(exc, OSError) and exc.errno in _OUT_OF_RESOURCES):
             loop.default_exception_handler(context)
             return
-        waiting = sorted((since, id(conn), conn) for conn in self._uvicorn.server_state.connections
-                         if isinstance(conn, FeedProtocol) and (since := conn.waiting_since) is not None)
-        shed = waiting[:max(1, len(waiting) // SHED_SHARE)] if waiting else []
-        for _, _, conn in shed:
-            conn.transport.abort()
-        log.warning("cannot accept connections: %s; closed %d of %d connections that had sent "
-                    "no request", exc.strerror, len(shed), len(self._uvicorn.server_state.connections))
+        if loop.time() - self._last_shed < 1.0:
+            return
+        self._last_shed = loop.time()
+        closed = shed_silent(self._uvicorn.server_state.connections)
+        log.warning("cannot accept connections: %s; closed %d connections that had sent no "
+                    "request", exc.strerror, closed)
 
     def serve(self) -> None:
         """Answer requests in this thread until :meth:`stop` (or, in the main thread,

@@ -495,3 +495,12 @@ def test_run_serve_on_a_busy_port_fails_before_the_first_crawl(install: Install,
     assert "Address already in use" in result.stderr and "Traceback" not in result.stderr
     assert "crawl dangcongsan" not in result.stderr + result.stdout
     assert not install.storage().runs("dangcongsan")
+
+
+def test_demo_on_a_busy_port_fails_before_crawling(install: Install) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        result = install.run("demo", "--port", str(busy.getsockname()[1]), timeout=60)
+    assert result.returncode == 2 and "Address already in use" in result.stderr, result.stderr
+    assert "serving the saved copy" not in result.stdout and "Traceback" not in result.stderr
