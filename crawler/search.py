@@ -90,9 +90,23 @@ class Query:
 
     # --- SQLite FTS5 ------------------------------------------------------------------
 
+    @property
+    def run_on(self) -> Term | None:
+        """All the words typed, in order, as one phrase — when there are several terms.
+
+        Vietnamese words are mostly two or more syllables (``quốc hội``), so articles
+        holding the words side by side should rank first.  Added to the expression as an
+        alternative (``(quoc AND hoi) OR "quoc hoi"``) it matches nothing more, but BM25
+        counts its occurrences."""
+        if len(self.terms) < 2:
+            return None
+        return Term(tuple(w for term in self.terms for w in term.words))
+
     def fts5_folded(self) -> str:
         """The expression for the index whose tokenizer removes diacritics (``đ`` kept)."""
-        return " AND ".join(_fts5_folded_term(term) for term in self.terms)
+        every = " AND ".join(_fts5_folded_term(term) for term in self.terms)
+        run_on = self.run_on
+        return f"({every}) OR {_fts5_folded_term(run_on)}" if run_on else every
 
     def fts5_exact(self) -> str | None:
         """The expression for the index that keeps diacritics: the exact terms only."""
@@ -103,6 +117,12 @@ class Query:
 
     def tsquery_folded(self) -> str:
         return " & ".join(_tsquery_phrase(term.folded) for term in self.terms)
+
+    def tsquery_run_on(self) -> str | None:
+        """:attr:`run_on` as a tsquery: ``ts_rank`` does not weigh an ``|`` alternative
+        the way BM25 does, so PostgreSQL adds a bonus for it instead."""
+        run_on = self.run_on
+        return _tsquery_phrase(run_on.folded) if run_on else None
 
     def tsquery_exact(self) -> str | None:
         exact = [_tsquery_phrase(term.words) for term in self.terms if term.exact]
@@ -142,13 +162,14 @@ class Snippet:
                        for t, hit in self.parts)
 
     def text(self, mark: tuple[str, str] = ("[", "]")) -> str:
+        """One line of text, the matches between ``mark``."""
         return "".join(f"{mark[0]}{t}{mark[1]}" if hit else t for t, hit in self.parts)
 
 
 def snippet(text: str, query: Query, width: int = 30) -> Snippet:
     """The ``width``-word window of ``text`` holding the most matched words,
     with ``…`` where it is cut; the opening words when nothing matches."""
-    text = unicodedata.normalize("NFC", text or "")
+    text = " ".join(unicodedata.normalize("NFC", text or "").split())  # paragraphs: one line
     tokens = list(_WORD.finditer(text))
     matches = query.word_matcher()
     hits = [matches(t.group()) for t in tokens]

@@ -89,6 +89,12 @@ def test_title_ranks_above_body(store) -> None:
     assert hits[0].title == "Hội nghị quốc tế"
 
 
+def test_words_side_by_side_rank_first(store) -> None:
+    _, search = store
+    # both articles hold both words; only one holds them as the word "Quốc hội"
+    assert [h.title for h in search.search("quoc hoi")][0] == "Quốc hội thông qua Luật Đất đai"
+
+
 def test_site_and_since_filter(store) -> None:
     _, search = store
     assert titles(search.search("dang", site="qdnd")) == {"Bộ đội giúp dân"}

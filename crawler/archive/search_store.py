@@ -108,10 +108,14 @@ class Search:
     @staticmethod
     def _postgres(query: Query) -> tuple[str, dict[str, Any]]:
         # ts_rank is "higher is better"; negated so both backends sort ascending
-        sql = (f"SELECT a.id AS id, -ts_rank('{{0.1, 0.2, 0.4, 1.0}}', {PG_FOLDED}, "
-               "to_tsquery('simple', :folded)) AS score "
-               f"FROM articles a WHERE {PG_FOLDED} @@ to_tsquery('simple', :folded)")
+        rank = f"ts_rank('{{0.1, 0.2, 0.4, 1.0}}', {PG_FOLDED}, to_tsquery('simple', :folded))"
         params: dict[str, Any] = {"folded": query.tsquery_folded()}
+        run_on = query.tsquery_run_on()
+        if run_on:  # the words side by side rank first (see Query.run_on)
+            rank += f" + CASE WHEN {PG_FOLDED} @@ to_tsquery('simple', :run_on) THEN 1 ELSE 0 END"
+            params["run_on"] = run_on
+        sql = (f"SELECT a.id AS id, -({rank}) AS score "
+               f"FROM articles a WHERE {PG_FOLDED} @@ to_tsquery('simple', :folded)")
         exact = query.tsquery_exact()
         if exact:
             sql += f" AND {PG_EXACT} @@ to_tsquery('simple', :exact)"
