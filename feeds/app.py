@@ -7,6 +7,7 @@ URLs (``X`` is a feed stem: ``dangcongsan``, ``dangcongsan-thoi-su``, ``all``):
 * the same with query options (:mod:`feeds.filters`: ``filter``, ``filterout``,
   ``limit``, ``format``, ``fulltext`` …) — rendered from the database per request,
   cached by query and database state;
+* ``/search.atom?q=…`` and ``?dedupe=story`` on any feed (:mod:`feeds.search_feed`);
 * ``/feeds.opml`` (``?format=rss|json``) — every feed, with this host's URLs;
 * ``/`` — the page for people (:mod:`feeds.index`); ``/healthz`` — JSON, 200 when
   healthy, 503 when not (only when a health function is given); ``/metrics`` —
@@ -54,17 +55,28 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from crawler.archive.stories_store import Stories
 from crawler.config import Config
 from crawler.sites import all_sites
 from crawler.storage import Storage
 
 from .build import feed_spec, feed_target, opml_groups
 from .cache import Representation, ResponseCache
+from .changes import SUFFIX as CHANGES
 from .conditional import respond
 from .filters import KNOWN, FeedQuery, QueryError, parse_query
 from .index import FeedFiles, render_index
 from .opml import OPML_NAME, render_opml
 from .render import EMPTY_FEED_TIME, MEDIA_TYPES, render_all, with_self_url
+from .search_feed import OPTIONS as ARCHIVE_OPTIONS
+from .search_feed import (
+    SEARCH_STEM,
+    ArchiveQuery,
+    dedupe_by_story,
+    parse_archive_query,
+    search_articles,
+    search_spec,
+)
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +100,7 @@ def self_query(raw_query: str) -> str:
     """The feed options of a query string, as the client spelled them, in its order;
     tracking (``utm_*``, ``fbclid`` …) and other unknown parameters dropped."""
     kept = [piece for piece in raw_query.split("&")
-            if piece and unquote_plus(piece.partition("=")[0]) in KNOWN]
+            if piece and unquote_plus(piece.partition("=")[0]) in KNOWN | ARCHIVE_OPTIONS]
     return "&".join(kept)
 
 
@@ -167,7 +179,10 @@ class FeedSite:
         stem, suffix = match.group(1), match.group(2)
         raw_query = request.scope["query_string"].decode("utf-8", "replace")
         options = parse_query(raw_query)
+        archive = parse_archive_query(raw_query)
         fmt = options.format or suffix or "rss"
+        if stem == SEARCH_STEM:
+            return self.search(request, fmt, options, archive)
         path = self.feeds_dir / f"{stem}.{fmt}"
         target = feed_target(stem)
         try:
@@ -177,11 +192,11 @@ class FeedSite:
         if target is None or stat is None:
             return error(404, f"no feed named {stem}.{fmt}; the list of feeds is at /")
         site, category = target
-        raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
-        kept = self_query(raw_query)
-        self_url = self.public_base(request) + raw_path.lstrip("/") + (f"?{kept}" if kept else "")
+        self_url = self._self_url(request, raw_query)
         max_age = self.max_age(site)
-        if options.plain:
+        if stem.endswith(CHANGES) and not options.plain:
+            return error(400, "a changes feed is served as built, without options")
+        if options.plain and not archive.dedupe:
             sig = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
             key = ("file", path.name, self_url)
             rep = self.cache.get(key)
@@ -190,16 +205,45 @@ class FeedSite:
                 rep = Representation.make(body, MEDIA_TYPES[fmt], stat.st_mtime, max_age, sig)
                 self.cache.put(key, rep)
         else:
-            rep = self._rendered(stem, site, category, fmt, options, self_url, max_age)
+            rep = self._rendered(stem, site, category, fmt, options, self_url, max_age,
+                                 archive.dedupe)
+        return respond(rep, request.headers)
+
+    def _self_url(self, request: Request, raw_query: str) -> str:
+        raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+        kept = self_query(raw_query)
+        return self.public_base(request) + raw_path.lstrip("/") + (f"?{kept}" if kept else "")
+
+    def search(self, request: Request, fmt: str, options: FeedQuery,
+               archive: ArchiveQuery) -> Response:
+        """``/search.atom?q=…``: the best matches (:mod:`feeds.search_feed`)."""
+        if not archive.q:
+            return error(400, "a search feed needs words to look for: /search.atom?q=quoc+hoi")
+        raw_query = request.scope["query_string"].decode("utf-8", "replace")
+        self_url = self._self_url(request, raw_query)
+        token = self.storage.change_token()
+        key = ("search", fmt, self_url, archive.key(), options.key(), token)
+        rep = self.cache.get(key)
+        if rep is None:
+            limit = options.limit or self.config.feed_limit
+            articles = search_articles(self.storage, archive, limit)
+            spec = replace(search_spec(archive, self.public_base(request), self_url),
+                           fulltext=options.fulltext)
+            body = render_all(spec, articles, (fmt,))[fmt]
+            changed = token[1] or EMPTY_FEED_TIME
+            rep = Representation.make(body, MEDIA_TYPES[fmt], changed.timestamp(),
+                                      self.max_age(archive.site), token)
+            self.cache.put(key, rep)
         return respond(rep, request.headers)
 
     def _rendered(self, stem: str, site: str | None, category: str | None, fmt: str,
-                  options: FeedQuery, self_url: str, max_age: int) -> Representation:
+                  options: FeedQuery, self_url: str, max_age: int,
+                  dedupe: bool = False) -> Representation:
         storage = self.storage
         token = storage.change_token()
         # a time window moves with the clock: such answers are reused for a minute at most
         minute = int(time.time() // 60) if options.since_seconds is not None else None
-        key = ("query", stem, fmt, self_url, options.key(), token, minute)
+        key = ("query", stem, fmt, self_url, options.key(), token, minute, dedupe)
         rep = self.cache.get(key)
         if rep is not None:
             return rep
@@ -210,14 +254,17 @@ class FeedSite:
         for article in storage.scan_recent(site, category, since=since, max_rows=SCAN_ROWS):
             if matches(article):
                 found.append(article)
-                if len(found) >= limit:
+                if len(found) >= limit and not dedupe:
                     break
+        if dedupe:  # one entry per story: all rows scanned, then cut
+            found = dedupe_by_story(storage, found)[:limit]
         spec = feed_spec(site, None, category,
                          interval=self.config.site(site).interval if site else None,
                          category_name=found[0].category if found and category else None)
         spec = replace(spec, self_href=self_url, fulltext=options.fulltext,
                        ttl=max(1, max_age // 60))
-        body = render_all(spec, found, (fmt,))[fmt]
+        also_in = Stories(storage.engine).also_in(a.url for a in found)
+        body = render_all(spec, found, (fmt,), None, also_in)[fmt]
         changed = token[1] or EMPTY_FEED_TIME
         rep = Representation.make(body, MEDIA_TYPES[fmt], changed.timestamp(), max_age, token)
         self.cache.put(key, rep)

@@ -9,6 +9,7 @@ Feed 1.1 (``.json``):
 * ``<site>.*``: the site's newest articles;
 * ``<site>-<category_slug>.*``: one per category that has articles (``dangcongsan-thoi-su.atom``);
 * ``all.*``: every site together;
+* ``<site>-changes.*``, ``all-changes.*``: edits and takedowns (:mod:`feeds.changes`);
 * ``feeds.opml``: all of the above (Atom), to import into a reader at once — written
   only when ``base_url`` is set, since OPML needs absolute URLs; ``partyfeed serve``
   answers ``/feeds.opml`` in any case, with the URLs of the host it was reached at.
@@ -26,10 +27,13 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
+from crawler.archive.stories_store import Stories
+from crawler.items import Article
 from crawler.sites import all_sites
 from crawler.storage import Storage
 
 from .atomic import exclusive, write_atomic
+from .changes import SUFFIX as CHANGES, change_entries, changes_spec
 from .opml import OPML_NAME, OpmlFeed, OpmlGroup, render_opml
 from .render import FORMATS, EntryCache, FeedSpec, render_all
 
@@ -83,7 +87,11 @@ def feed_spec(site_name: str | None, base_url: str | None, category: str | None 
 
 
 def feed_target(key: str) -> tuple[str | None, str | None] | None:
-    """``(site, category_slug)`` of a feed file stem; None if no such feed can exist."""
+    """``(site, category_slug)`` of a feed file stem; None if no such feed can exist.
+    A changes feed (``dangcongsan-changes``) names the feed it belongs to."""
+    if key.endswith(CHANGES):
+        target = feed_target(key.removesuffix(CHANGES))
+        return target if target and target[1] is None else None
     if key == ALL:
         return None, None
     sites = all_sites()
@@ -127,9 +135,14 @@ def _build(storage: Storage, feeds_dir: Path, sites: list[str] | None, *, limit:
     changed: list[Path] = []
     cache: EntryCache = {}
 
-    def write(spec: FeedSpec, site: str | None, category: str | None) -> None:
-        articles = storage.recent(site=site, limit=limit, category_slug=category)
-        for fmt, data in render_all(spec, articles, formats, cache).items():
+    stories = Stories(storage.engine)
+
+    def write(spec: FeedSpec, site: str | None, category: str | None,
+              articles: list[Article] | None = None) -> None:
+        if articles is None:
+            articles = storage.recent(site=site, limit=limit, category_slug=category)
+        also_in = stories.also_in(a.url for a in articles)
+        for fmt, data in render_all(spec, articles, formats, cache, also_in).items():
             path = feeds_dir / f"{spec.key}.{fmt}"
             if write_atomic(path, data):
                 changed.append(path)
@@ -138,6 +151,8 @@ def _build(storage: Storage, feeds_dir: Path, sites: list[str] | None, *, limit:
     for name in chosen:
         interval = _interval(intervals, name)
         write(feed_spec(name, base_url, interval=interval), name, None)
+        write(changes_spec(feed_spec(name, base_url, interval=interval)), name, None,
+              change_entries(storage, name, limit))
         for slug in storage.category_slugs(name):
             if not SLUG.match(slug):
                 continue
@@ -146,6 +161,8 @@ def _build(storage: Storage, feeds_dir: Path, sites: list[str] | None, *, limit:
                              category_name=articles[0].category if articles else None)
             write(spec, name, slug)
     write(feed_spec(None, base_url, interval=_interval(intervals, None)), None, None)
+    write(changes_spec(feed_spec(None, base_url, interval=_interval(intervals, None))), None, None,
+          change_entries(storage, None, limit))
 
     opml_path = feeds_dir / OPML_NAME
     if base_url:
@@ -161,18 +178,21 @@ def _build(storage: Storage, feeds_dir: Path, sites: list[str] | None, *, limit:
 
 
 def opml_groups(storage: Storage, base_url: str | None = None) -> list[OpmlGroup]:
-    """Every feed there is: per site (its feed, then its categories), then all sites."""
+    """Every feed there is: per site (its feed, its changes, then its categories), then
+    all sites (and their changes)."""
     groups = []
     for name, site in all_sites().items():
-        specs = [feed_spec(name, base_url)]
+        specs = [feed_spec(name, base_url), changes_spec(feed_spec(name, base_url))]
         for slug in storage.category_slugs(name):
             if SLUG.match(slug):
                 first = storage.recent(site=name, limit=1, category_slug=slug)
                 specs.append(feed_spec(name, base_url, slug,
                                        category_name=first[0].category if first else None))
-        if storage.recent(site=name, limit=1) or len(specs) > 1:
+        if storage.recent(site=name, limit=1) or len(specs) > 2:
             groups.append(OpmlGroup(site.title, tuple(OpmlFeed(s.key, s.title, s.link)
                                                       for s in specs)))
     spec = feed_spec(None, base_url)
-    groups.append(OpmlGroup(spec.title, (OpmlFeed(spec.key, spec.title, spec.link),)))
+    changes = changes_spec(spec)
+    groups.append(OpmlGroup(spec.title, (OpmlFeed(spec.key, spec.title, spec.link),
+                                         OpmlFeed(changes.key, changes.title, changes.link))))
     return groups

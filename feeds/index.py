@@ -25,6 +25,7 @@ from crawler.sites import all_sites
 from crawler.storage import Storage
 
 from .build import ALL, feed_target
+from .changes import SUFFIX as CHANGES
 from .opml import OPML_NAME
 from .render import FORMATS
 
@@ -116,6 +117,8 @@ def _site_section(name: str, files: FeedFiles, storage: Storage, base: str,
         for stem in files.formats
         if (target := feed_target(stem)) and target[0] == name and target[1])
     rows = [_feed_row(name, "Tất cả tin của trang", files, base)] if name in files.formats else []
+    if name + CHANGES in files.formats:
+        rows.append(_feed_row(name + CHANGES, "Bài bị sửa hoặc gỡ", files, base))
     rows += [_feed_row(stem, label, files, base) for label, stem in categories]
     host = site.home.split("//", 1)[1].strip("/")
     return (
@@ -196,8 +199,10 @@ def render_index(*, files: FeedFiles, storage: Storage, base: str,
     by_site = _site_health(health)
     sites = "".join(_site_section(name, files, storage, base, by_site.get(name))
                     for name in all_sites())
-    combined = (f'<ul class="feeds">{_feed_row(ALL, "Tin của tất cả các trang", files, base)}</ul>'
-                if ALL in files.formats else "")
+    combined = (f'<ul class="feeds">{_feed_row(ALL, "Tin của tất cả các trang", files, base)}'
+                + (_feed_row(ALL + CHANGES, "Bài bị sửa hoặc gỡ ở tất cả các trang", files, base)
+                   if ALL + CHANGES in files.formats else "")
+                + "</ul>" if ALL in files.formats else "")
     overall = ""
     if health is not None:
         overall = (f'<p class="meta">Tình trạng chung: <span class="health {"ok" if health[0] else "bad"}">'

@@ -44,7 +44,7 @@ import html
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -153,6 +153,7 @@ ALLOWED_TAGS = frozenset({
     "p", "br", "strong", "em", "b", "i", "u", "sub", "sup", "a", "img", "figure",
     "figcaption", "ul", "ol", "li", "blockquote", "h2", "h3", "h4",
     "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
+    "del", "ins", "mark",  # the changes feeds' diffs, search snippets
 })
 ALLOWED_ATTRIBUTES = {
     "a": {"href"},
@@ -560,10 +561,13 @@ def _article_key(article: Article) -> tuple[Any, ...]:
 
 
 def entries_for(spec: FeedSpec, articles: Iterable[Article],
-                cache: EntryCache | None = None) -> list[_Entry]:
+                cache: EntryCache | None = None,
+                also_in: Mapping[str, Sequence[str]] | None = None) -> list[_Entry]:
     """Cleaned entries, newest first.  Sanitising is the costly part of rendering, and
     one article sits in its site's, its category's and the combined feed in three
-    formats: ``cache`` (any dict, kept by the caller) does it once per article."""
+    formats: ``cache`` (any dict, kept by the caller) does it once per article.
+    ``also_in`` (article URL → other outlets carrying its story) ends an entry's content
+    with the line "Cũng đăng trên: nhandan.vn, qdnd.vn"."""
     out = []
     for article in sort_articles(articles):
         key = (spec.link, spec.referrer_policy, _article_key(article))
@@ -572,14 +576,19 @@ def entries_for(spec: FeedSpec, articles: Iterable[Article],
             entry = _entry(article, spec.link, spec.referrer_policy)
             if cache is not None:
                 cache[key] = entry
+        outlets = (also_in or {}).get(article.url)
+        if outlets:
+            line = html.escape(", ".join(outlets), quote=False)
+            entry = replace(entry, content=f"{entry.content}<p>Cũng đăng trên: {line}</p>")
         out.append(entry)
     return out
 
 
 def render_all(spec: FeedSpec, articles: Sequence[Article], formats: Iterable[str] = FORMATS,
-               cache: EntryCache | None = None) -> dict[str, bytes]:
+               cache: EntryCache | None = None,
+               also_in: Mapping[str, Sequence[str]] | None = None) -> dict[str, bytes]:
     """The feed in each of ``formats`` (``rss``, ``atom``, ``json``), sanitising once."""
-    entries = entries_for(spec, articles, cache)
+    entries = entries_for(spec, articles, cache, also_in)
     return {fmt: _RENDER[fmt](spec, entries) for fmt in formats}
 
 

@@ -307,19 +307,29 @@ def cmd_history(args: argparse.Namespace) -> int:
 
     from .history import format_history, history_json
 
+    from crawler.archive.fetches import Fetches
+
     storage = Storage(_config(args).db_url)
     try:
         row = storage.find(args.article)
         versions = storage.versions(row) if row else []
+        fetched = Fetches(storage.engine).state(row.key) if row else None
     finally:
         storage.close()
     if row is None:
         _err(f"no stored article with key or URL {args.article}")
         return 1
+    removed = fetched.removed_at if fetched else None
     if args.json:
-        _out(json.dumps(history_json(row, versions), ensure_ascii=False, indent=2))
+        data = history_json(row, versions)
+        data["removed"] = ({"at": removed.isoformat(), "reason": fetched.removed_reason}
+                           if fetched and removed else None)
+        _out(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         _out(format_history(row, versions, colour=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
+        if fetched and removed:
+            _out(f"removed {removed:%Y-%m-%d %H:%M} UTC: {fetched.removed_reason} "
+                 "(the last version above is the archive's copy)")
     return 0
 
 
@@ -411,6 +421,43 @@ def _seconds(value: str) -> float:
     return number
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    from crawler.archive.search_store import Search
+    from crawler.archive.stories_store import Stories
+    from crawler.storage import Storage
+
+    from .since import VIETNAM, parse_since
+
+    if args.rebuild:
+        storage = Storage(_config(args).db_url)
+        try:
+            Search(storage.engine).rebuild()
+            assigned = Stories(storage.engine).assign_missing()
+        finally:
+            storage.close()
+        _out(f"search indexes rebuilt; {assigned} articles given a story")
+        return 0
+    if not args.query:
+        raise ConfigError("search: give a QUERY (or --rebuild)")
+    since = parse_since(args.since) if args.since else None
+    if args.site:
+        get_site(args.site)
+    storage = Storage(_config(args).db_url)
+    try:
+        hits = Search(storage.engine).search(" ".join(args.query), site=args.site, since=since,
+                                             limit=args.limit)
+    finally:
+        storage.close()
+    if args.json:
+        _out(json.dumps([hit.to_json() for hit in hits], ensure_ascii=False, indent=2))
+        return 0
+    for hit in hits:
+        _out(f"{hit.published.astimezone(VIETNAM):%Y-%m-%d} {hit.site} {hit.title}\n  {hit.url}\n  {hit.snippet.text()}")
+    if not hits:
+        _err("no matches")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = _Parser(prog="partyfeed", description=__doc__.split("\n")[0])
     top.add_argument("--config", help="TOML configuration (default: $PARTYFEED_CONFIG or ./partyfeed.toml)")
@@ -488,6 +535,15 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--versions", action="store_true", help="every version of every article, not just the latest")
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE (whole or not at all) instead of stdout")
     export.set_defaults(func=cmd_export)
+
+    search = sub.add_parser("search", help="search titles, leads and bodies; Vietnamese without diacritics finds text with them")
+    search.add_argument("query", nargs="*", metavar="QUERY", help='words or "a phrase"; every one must match; diacritics typed narrow the match')
+    search.add_argument("--site", help="one site only")
+    search.add_argument("--since", metavar="WHEN", help="published since a date/time or a duration back (7d)")
+    search.add_argument("--limit", type=int, default=20, help="at most this many results (default 20)")
+    search.add_argument("--json", action="store_true", help="results as JSON, with snippets as text and HTML")
+    search.add_argument("--rebuild", action="store_true", help="rebuild the search indexes (and assign missing stories) from the stored articles")
+    search.set_defaults(func=cmd_search)
 
     db = sub.add_parser("db", help="the database schema: `db current`, `db upgrade` (also done on every open)")
     db.add_argument("action", choices=["current", "upgrade"])

@@ -25,6 +25,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from crawler.archive.stories_store import Stories
 from crawler.config import Config
 from crawler.extraction.dates import VIETNAM
 from crawler.storage import Storage, utcnow
@@ -118,9 +119,11 @@ class Daemon:
         storage = Storage(self.config.db_url)
         try:
             pruned = storage.housekeeping(utcnow() - KEEP_HISTORY)
+            bands = Stories(storage.engine).prune(utcnow())
         finally:
             storage.close()
-        logger.info("housekeeping: pruned %d old run and rejection records", pruned)
+        logger.info("housekeeping: pruned %d old run and rejection records, %d story bands",
+                    pruned, bands)
 
     def _record_failure(self, site: str, started: object, reason: str,
                         outcome: str = "failed") -> None:

@@ -220,7 +220,7 @@ def test_build_writes_categories_json_and_opml(crawled, tmp_path: Path) -> None:
             assert f"{stem}.{fmt}" in names
     assert "feeds.opml" in names
     opml = etree.fromstring((out / "feeds.opml").read_bytes())
-    assert len([o for o in opml.iter("outline") if o.get("xmlUrl")]) == len(slugs) + 2
+    assert len([o for o in opml.iter("outline") if o.get("xmlUrl")]) == len(slugs) + 4  # + site, all, and their changes
     assert build_feeds(storage, out, base_url="https://feeds.example.org/") == []
     # without a public URL there is no correct OPML to write
     build_feeds(storage, out)

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, text
 
 from crawler.storage import ArticleRow, Base, CrawlRun, Rejection, ScheduledRun, SchemaError, Storage
 from crawler.storage.schema import head, revision_of, upgrade
+from crawler.storage.tracking import include_name
 
 from .conftest import Install
 
@@ -81,8 +82,8 @@ def test_first_migration_creates_the_schema_of_0_1_0(tmp_path: Path) -> None:
 def test_models_and_migrations_agree(db_url: str) -> None:
     storage = Storage(db_url)
     with storage.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": include_name}), Base.metadata)
     storage.close()
     assert diff == []
 

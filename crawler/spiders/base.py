@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
+from ..archive.fetches import Fetches
+from ..refresh import DEFAULT_POLICY, EVERYTHING
 from ..extraction.decoding import decode_page
 from ..extraction.layered import ExtractionError
 from ..items import Article
@@ -28,9 +33,15 @@ from ..middlewares import MIRROR_OF, OffMirror
 from ..pipelines import STATS_PREFIX, record_rejection
 from ..sites import Site
 from ..storage import Storage
-from ..urls import article_key
+from ..urls import article_key, canonical_url
 
 logger = logging.getLogger(__name__)
+#: request meta: ``(stored key, canonical URL)`` of a known article being refreshed
+REFRESHING = "partyfeed_refreshing"
+#: request meta: this refresh is the second asking after the page seemed gone
+RETRIED = "partyfeed_gone_retry"
+#: answers a refresh handles itself instead of Scrapy dropping them
+REFRESH_STATUSES = [304, 404, 410]
 
 
 class SiteSpider(scrapy.Spider):
@@ -60,6 +71,7 @@ class SiteSpider(scrapy.Spider):
         spider.max_pages = spider.max_pages or settings.getint("PARTYFEED_MAX_PAGES") or 3
         spider.refresh = spider.refresh or settings.getbool("PARTYFEED_REFRESH")
         spider.storage = Storage(settings["PARTYFEED_DB"])
+        crawler.signals.connect(spider.keep_validators, signal=signals.response_received)
         return spider
 
     def closed(self, reason: str) -> None:
@@ -76,6 +88,8 @@ class SiteSpider(scrapy.Spider):
         yield self._listing_request(self.site.home, None, 1)
         for slug in self.categories:
             yield self._listing_request(self.site.category_url(slug), slug, 1)
+        for request in self.refresh_requests():
+            yield request
 
     def _listing_request(self, url: str, category: str | None, page: int) -> scrapy.Request:
         return scrapy.Request(url, callback=self.parse_listing, errback=self.on_error,
@@ -85,7 +99,7 @@ class SiteSpider(scrapy.Spider):
         self._stat("pages/listing")
         listing = self.site.listing(response.url, response.text, category=category, page=page)
         keys = {url: article_key(self.site, url) for url in listing.article_urls}
-        stored = {} if self.refresh else self.storage.first_seen(keys.values())
+        stored = self.storage.first_seen(keys.values())  # known ones: refresh_requests()
         for url in listing.article_urls:
             if keys[url] in stored:
                 self._stat("articles/skipped_known")
@@ -157,6 +171,81 @@ class SiteSpider(scrapy.Spider):
         message = f"{kind}: {failure.getErrorMessage()}" if response is None else kind
         self._stat("last_error", f"{message} ({url})")
         logger.warning("failed %s: %s", url, message)
+
+    # --- refreshing known articles: conditional GET, takedowns ----------------------------
+
+    @cached_property
+    def fetches(self) -> Fetches:
+        return Fetches(self.storage.engine)
+
+    def refresh_requests(self) -> Iterator[scrapy.Request]:
+        """Known articles due again (:mod:`crawler.refresh`) — with ``refresh`` (``crawl
+        --refresh``) every known article — each a conditional GET."""
+        policy = EVERYTHING if self.refresh else DEFAULT_POLICY
+        for due in self.fetches.due(self.site.name, datetime.now(UTC), policy):
+            headers = {}
+            if due.etag:
+                headers["If-None-Match"] = due.etag
+            if due.last_modified:
+                headers["If-Modified-Since"] = due.last_modified
+            self._stat("refresh/requested")
+            yield scrapy.Request(due.url, headers=headers, callback=self.parse_refresh,
+                                 errback=self.on_error, dont_filter=True,
+                                 meta={REFRESHING: (due.key, due.url),
+                                       "handle_httpstatus_list": REFRESH_STATUSES})
+
+    def keep_validators(self, response: Response, request: scrapy.Request, spider: Any = None) -> None:
+        """Remember an article page's ``ETag``/``Last-Modified`` when it is first fetched,
+        so that its first refresh is conditional already."""
+        if request.callback != self.parse_article or response.status != 200:
+            return
+        etag, modified = self._validators(response)
+        if etag or modified:
+            key = article_key(self.site, response.url)
+            self.fetches.record(key, self.site.name, canonical_url(response.url), 200,
+                                datetime.now(UTC), etag=etag, last_modified=modified)
+
+    @staticmethod
+    def _validators(response: Response) -> tuple[str | None, str | None]:
+        def header(name: str) -> str | None:
+            value = response.headers.get(name)
+            return value.decode("latin-1")[:200] if value else None
+        return header("ETag"), header("Last-Modified")
+
+    def _gone_home(self, response: Response) -> bool:
+        """Redirected to the site's home page: how these sites take an article down."""
+        if not response.meta.get("redirect_urls"):
+            return False
+        return urlsplit(response.url).path.strip("/") == urlsplit(self.site.home).path.strip("/")
+
+    def parse_refresh(self, response: Response) -> Iterator[Article | scrapy.Request]:
+        """A refreshed article: unchanged (304), gone (asked twice), or read again — the
+        pipeline then stores a new version if its content changed."""
+        key, url = response.meta[REFRESHING]
+        now = datetime.now(UTC)
+        gone = (f"HTTP {response.status}" if response.status in (404, 410)
+                else "redirected to the home page" if self._gone_home(response) else None)
+        if gone is None:
+            etag, modified = self._validators(response)
+            self.fetches.record(key, self.site.name, url, response.status, now,
+                                etag=etag, last_modified=modified)
+            if response.status == 304:
+                self._stat("refresh/not_modified")
+                return
+            self._stat("refresh/fetched")
+            yield from self.parse_article(response)
+            return
+        if not response.meta.get(RETRIED):
+            # one bad answer may be a deploy or a cache hiccup: ask once more, plainly
+            self._stat("refresh/gone_retry")
+            yield scrapy.Request(url, callback=self.parse_refresh, errback=self.on_error,
+                                 dont_filter=True,
+                                 meta={REFRESHING: (key, url), RETRIED: True,
+                                       "handle_httpstatus_list": REFRESH_STATUSES})
+            return
+        if self.fetches.mark_removed(key, self.site.name, url, response.status, gone, now):
+            logger.info("removed: %s (%s)", url, gone)
+            self._stat("refresh/removed")
 
 
 def _ends_in_covered(keys: list[str], stored: dict[str, datetime], covered: datetime) -> bool:

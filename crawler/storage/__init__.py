@@ -4,7 +4,8 @@ place the rest of the project reads and writes it.
 ``models`` the tables, ``engine`` the connection setup per backend, ``schema`` the
 migrations runner, ``store`` the :class:`Storage` facade, ``versions`` what a version
 is and when a change is not one, ``diff`` word-level diffs between versions,
-``export`` streaming the archive out.
+``export`` streaming the archive out, ``tracking`` fetch state and stories (migration
+0003).
 """
 
 from .engine import make_engine
@@ -20,10 +21,12 @@ from .models import (
 )
 from .schema import SchemaError
 from .store import CONTENT_FIELDS, Outcome, Storage, content_hash, utcnow
+from .tracking import ArticleStory, FetchState, StoryBand
 from .versions import Version
 
 __all__ = [
-    "CONTENT_FIELDS", "ArticleContent", "ArticleRow", "ArticleVersion", "Base", "CrawlRun",
-    "Outcome", "Rejection", "ScheduledRun", "SchemaError", "Storage", "UTCDateTime", "Version",
+    "CONTENT_FIELDS", "ArticleContent", "ArticleRow", "ArticleStory", "ArticleVersion", "Base",
+    "CrawlRun", "FetchState", "Outcome", "Rejection", "ScheduledRun", "SchemaError", "Storage",
+    "StoryBand", "UTCDateTime", "Version",
     "content_hash", "make_engine", "utcnow",
 ]

@@ -8,9 +8,10 @@ column changes work on SQLite (copy-and-move tables).
 from alembic import context
 
 from crawler.storage.models import Base
+from crawler.storage.tracking import include_name
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
-                  compare_type=True)
+                  compare_type=True, include_name=include_name)
 with context.begin_transaction():
     context.run_migrations()
