@@ -78,7 +78,8 @@ def test_edits_takedowns_stories_and_search_on_the_copy(archive: Archive) -> Non
     archive.crawl()
     storage = Storage(archive.install.db_url)
     try:
-        stored = {row.article_id: row for row in _rows(storage)}
+        # articles the site numbers (the 2026 portal's have no id)
+        stored = {row.article_id: row for row in _rows(storage) if row.article_id}
         assert EDITED in stored and len(stored) >= 10
         edited = stored[EDITED]
         gone_404, gone_home = [r for k, r in sorted(stored.items()) if k != EDITED][:2]

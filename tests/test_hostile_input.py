@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from crawler.items import Article
 from crawler.limits import MAX_CHARS, MAX_PAGE_BYTES
+from crawler.sites import get_site
 from crawler.storage import ArticleRow, Rejection
 
 from .conftest import (
@@ -189,7 +190,8 @@ def test_without_mirror_a_redirect_off_the_site_is_never_stored(
     nowhere.mkdir()
     hosts = {
         "dangcongsan.vn": copy_handler({
-            "/": _listing(HIJACKED, MOVED), "/thoi-su": _listing(), "/tu-tuong-van-hoa": _listing(),
+            "/": _listing(HIJACKED, MOVED),
+            **{f"/{slug}": _listing() for slug in get_site("dangcongsan").default_categories},
             HIJACKED: Answer(302, (("Location", "https://tin-gia.example/fake.html"),)),
         }, site_saw),
         "*": copy_handler({"/fake.html": Answer(body=_fake_article())}, other_saw, nowhere),
