@@ -4,12 +4,16 @@ With ``PARTYFEED_MIRROR=http://127.0.0.1:8000`` a request for
 ``https://dangcongsan.vn/thoi-su/p/2`` is fetched from ``http://127.0.0.1:8000/thoi-su/p/2``
 and the response handed to the spider under the original URL, so links resolve,
 ids and dedupe keys are the real ones, and nothing in the pipeline knows.
+
+Several sites at once: ``{site}`` in the base URL stands for the site's name, so
+``http://127.0.0.1:8000/{site}/`` serves each site's copy under its own prefix (what
+``partyfeed demo`` and :func:`scheduler.sitecopy.serving` with several copies do).
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -21,11 +25,17 @@ MIRROR_OF = "partyfeed_mirror_of"
 
 class MirrorMiddleware:
     def __init__(self, crawler: Crawler, mirror: str) -> None:
-        parts = urlsplit(mirror)
+        parts = urlsplit(mirror.replace("{site}", "site"))
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"--mirror must be an http(s) base URL, got {mirror!r}")
         self.crawler = crawler
-        self.mirror = parts
+        self.template = mirror
+
+    @property
+    def mirror(self) -> SplitResult:
+        """This crawler's site's copy: the base URL with ``{site}`` filled in."""
+        site = getattr(self.crawler.spider, "site", None)
+        return urlsplit(self.template.replace("{site}", site.name if site else ""))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MirrorMiddleware:
@@ -39,13 +49,13 @@ class MirrorMiddleware:
         return site.hosts if site is not None else ()
 
     def process_request(self, request: Request) -> Request | None:
-        if MIRROR_OF in request.meta:
-            return None
+        # a redirect inside the copy comes back with the site's URL (and this meta): map it again
         parts = urlsplit(request.url)
         if (parts.hostname or "").lower() not in self._hosts():
             return None
-        local = urlunsplit((self.mirror.scheme, self.mirror.netloc,
-                            self.mirror.path.rstrip("/") + parts.path, parts.query, ""))
+        mirror = self.mirror
+        local = urlunsplit((mirror.scheme, mirror.netloc,
+                            mirror.path.rstrip("/") + parts.path, parts.query, ""))
         # robots.txt was judged for the real URL already; the copy is on loopback
         meta: dict[str, Any] = {**request.meta, MIRROR_OF: request.url, "allow_offsite": True,
                                 "dont_obey_robotstxt": True}
@@ -59,9 +69,10 @@ class MirrorMiddleware:
         if location:
             # a redirect inside the copy points at the copy; make it point at the site
             target = urlsplit(urljoin(request.url, location.decode("latin-1")))
-            if target.netloc == self.mirror.netloc:
+            mirror = self.mirror
+            if target.netloc == mirror.netloc:
                 site = urlsplit(original)
-                path = target.path[len(self.mirror.path.rstrip("/")):]
+                path = target.path[len(mirror.path.rstrip("/")):]
                 response.headers["Location"] = urlunsplit(
                     (site.scheme, site.netloc, path, target.query, ""))
         return response.replace(url=original)

@@ -64,3 +64,5 @@ PARTYFEED_MAX_PAGES = None
 PARTYFEED_CATEGORIES: list[str] = []
 #: fetch known articles again (they are then stored only if changed)
 PARTYFEED_REFRESH = False
+#: a feed whose newest item is this many days older than the site's newest article is stale
+PARTYFEED_FEED_STALE_DAYS = 7

@@ -178,8 +178,9 @@ class Daemon:
             from .status import health_check, metrics_exporter
 
             host, port = self.config.serve
-            self.server = start_feed_server(self.config, host, port, health=health_check(self.config),
-                                            metrics=metrics_exporter(self.config))
+            self.server = start_feed_server(self.config, host, port,
+                                            health=health_check(self.config, self.sites),
+                                            metrics=metrics_exporter(self.config, self.sites))
             logger.info("serving feeds at %s/", self.server.url)
 
     def stop(self) -> None:

@@ -43,6 +43,9 @@ class CrawlResult:
     errors: int = 0
     error_kinds: dict[str, int] = field(default_factory=dict)
     reason: str | None = None
+    #: feed URL → why it could not be used / its newest item's date when stale
+    feeds_failed: dict[str, str] = field(default_factory=dict)
+    feeds_stale: dict[str, str] = field(default_factory=dict)
 
     @property
     def seconds(self) -> float:
@@ -89,6 +92,8 @@ def _result(site: str, stats: dict[str, Any], started: datetime) -> CrawlResult:
         unchanged=stat("articles/unchanged"), rejected=stat("articles/rejected"),
         fallback=stat("articles/fallback"),
         errors=sum(kinds.values()), error_kinds=kinds,
+        feeds_failed=dict(stats.get(f"{STATS_PREFIX}/feeds/failed_urls") or {}),
+        feeds_stale=dict(stats.get(f"{STATS_PREFIX}/feeds/stale_urls") or {}),
     )
     ok_pages = sum(int(v) for k, v in stats.items()
                    if k.startswith("downloader/response_status_count/2"))
@@ -145,7 +150,9 @@ def crawl(config: Config, sites: list[str], *, mirror: str | None = None, refres
                 updated=result.updated, unchanged=result.unchanged, rejected=result.rejected,
                 fallback=result.fallback,
                 errors=result.errors, detail={"error_kinds": result.error_kinds,
-                                              "reason": result.reason},
+                                              "reason": result.reason,
+                                              "feeds_failed": result.feeds_failed,
+                                              "feeds_stale": result.feeds_stale},
             )
             results.append(result)
     storage.close()

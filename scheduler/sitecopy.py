@@ -1,17 +1,26 @@
-"""Serve a folder on loopback: a saved copy of a site, or the feeds folder.
+"""Serve a folder on loopback: a saved copy of a site (or of several), or the feeds folder.
 
 A URL path ``P`` is the file ``root/P``, or ``root/P/index.html`` for a folder —
-no redirects, so a copy answers ``/thoi-su/p/2`` exactly as the site does.  Used
-by ``partyfeed demo`` and by the test suite; it never serves outside ``root``.
+no redirects, so a copy answers ``/thoi-su/p/2`` exactly as the site does.  Several
+copies share one server under a prefix each (``/qdnd/P`` is ``qdnd``'s ``root/P``),
+which is what ``--mirror http://host:port/{site}/`` expects.  Used by ``partyfeed
+demo`` and by the test suite; it never serves outside a root, nor dot files.
+
+A copy may hold ``.session.json`` when the site answers some paths only inside a
+session, as qdnd.vn's RSS does: ``{"cookie": NAME, "paths": [PREFIX, …], "entry": PATH}``.
+A request for such a path without the cookie is redirected to ``entry`` with the
+cookie set — so a client without cookies goes round in circles, as on the real site.
 """
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
+from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -28,21 +37,51 @@ _TYPES = {
 class FolderHandler(BaseHTTPRequestHandler):
     server_version = "partyfeed-sitecopy"
 
-    def __init__(self, *args: object, root: Path, **kwargs: object) -> None:
-        self.root = root
+    def __init__(self, *args: object, roots: Mapping[str, Path], **kwargs: object) -> None:
+        self.roots = roots
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
-    def _resolve(self) -> Path | None:
-        relative = unquote(urlsplit(self.path).path).lstrip("/")
-        candidate = (self.root / relative).resolve()
+    def _root(self) -> tuple[str, Path, str] | None:
+        """``(prefix, root, path inside the root)`` for the request, if any root serves it."""
+        path = unquote(urlsplit(self.path).path)
+        if "" in self.roots:
+            return "", self.roots[""], path
+        prefix, _, rest = path.lstrip("/").partition("/")
+        return (f"/{prefix}", self.roots[prefix], f"/{rest}") if prefix in self.roots else None
+
+    def _resolve(self, root: Path, inner: str) -> Path | None:
+        relative = inner.lstrip("/")
+        candidate = (root / relative).resolve()
         if candidate.is_dir():
             candidate = candidate / "index.html"
-        if not candidate.is_file() or not candidate.is_relative_to(self.root):
+        if (not candidate.is_file() or not candidate.is_relative_to(root)
+                or any(part.startswith(".") for part in candidate.relative_to(root).parts)):
             return None
         return candidate
 
+    def _without_session(self, prefix: str, root: Path, inner: str) -> bool:
+        """Send the site's session redirect when ``inner`` needs a session the request lacks."""
+        rules_file = root / ".session.json"
+        if not rules_file.is_file():
+            return False
+        rules = json.loads(rules_file.read_text(encoding="utf-8"))
+        if not any(inner == p or inner.startswith(p.rstrip("/") + "/") for p in rules["paths"]):
+            return False
+        cookies = SimpleCookie(self.headers.get("Cookie", ""))
+        if rules["cookie"] in cookies:
+            return False
+        self.send_response(302)
+        self.send_header("Location", prefix + rules["entry"])
+        self.send_header("Set-Cookie", f"{rules['cookie']}=copy-session; Path=/; HttpOnly")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return True
+
     def _send(self, head_only: bool) -> None:
-        path = self._resolve()
+        found = self._root()
+        if found is not None and self._without_session(*found):
+            return
+        path = self._resolve(found[1], found[2]) if found is not None else None
         if path is None:
             body = b"not found\n"
             self.send_response(404)
@@ -71,12 +110,15 @@ class FolderHandler(BaseHTTPRequestHandler):
         pass
 
 
-def start_server(root: Path, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
-    """Serve ``root`` in a background thread; ``server.server_address`` has the real port."""
-    handler = partial(FolderHandler, root=root.resolve())
+def start_server(root: Path | Mapping[str, Path], host: str = "127.0.0.1",
+                 port: int = 0) -> ThreadingHTTPServer:
+    """Serve ``root`` (or ``{prefix: root}``) in a background thread; ``server_address`` has the port."""
+    roots = {"": root} if isinstance(root, Path) else dict(root)
+    handler = partial(FolderHandler, roots={k: v.resolve() for k, v in roots.items()})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, name=f"serve {root}", daemon=True).start()
+    threading.Thread(target=server.serve_forever, name=f"serve {', '.join(map(str, roots.values()))}",
+                     daemon=True).start()
     return server
 
 
@@ -85,11 +127,17 @@ def base_url(server: ThreadingHTTPServer) -> str:
     return f"http://{host}:{port}"
 
 
+def site_copies(folder: Path) -> dict[str, Path]:
+    """``{site: its copy}`` for every ``folder/<site>/site`` — how the bundled copies are laid out."""
+    return {p.parent.name: p for p in sorted(folder.glob("*/site")) if p.is_dir()}
+
+
 @contextmanager
-def serving(root: Path, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+def serving(root: Path | Mapping[str, Path], host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """The base URL of ``root``; for several copies, ``{site}`` in it stands for the prefix."""
     server = start_server(root, host, port)
     try:
-        yield base_url(server)
+        yield base_url(server) if isinstance(root, Path) else f"{base_url(server)}/{{site}}/"
     finally:
         server.shutdown()
         server.server_close()

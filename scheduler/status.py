@@ -8,6 +8,9 @@ monitor, the served index — sees the same verdict:
   (default 20%) of the articles it looked at were rejected or could only be read by the
   generic layer — a silent redesign looks like this;
 * ``ok`` otherwise; ``unknown`` before the first run.
+
+A feed that was dead or stale in the last run is noted under the site, without
+changing its health: the listings found the articles anyway.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ class SiteStatus:
                 "unchanged": last.unchanged, "rejected": last.rejected,
                 "fallback": last.fallback, "errors": last.errors,
                 "reason": (last.detail or {}).get("reason"),
+                "feeds_failed": (last.detail or {}).get("feeds_failed") or {},
+                "feeds_stale": (last.detail or {}).get("feeds_stale") or {},
             },
         }
 
@@ -67,13 +72,15 @@ def _health(last: CrawlRun | None, last_ok: CrawlRun | None, site: SiteConfig,
     return "ok", ""
 
 
-def site_statuses(config: Config, storage: Storage, now: datetime | None = None) -> list[SiteStatus]:
+def site_statuses(config: Config, storage: Storage, now: datetime | None = None,
+                  sites: list[str] | None = None) -> list[SiteStatus]:
+    """Every enabled site, or just ``sites`` (what one daemon runs)."""
     now = now or utcnow()
     today = now.astimezone(VIETNAM).replace(hour=0, minute=0, second=0, microsecond=0)
     statuses = []
     for name in all_sites():
         site_config = config.site(name)
-        if not site_config.enabled:
+        if not site_config.enabled or (sites is not None and name not in sites):
             continue
         runs = storage.runs(name, limit=50)
         last = runs[0] if runs else None
@@ -97,6 +104,11 @@ def format_status(statuses: list[SiteStatus]) -> str:
             lines.append(f"  last run  {r.started:%Y-%m-%d %H:%M:%S} UTC, {r.outcome}: {r.new} new, "
                          f"{r.updated} updated, {r.unchanged} unchanged, {r.rejected} rejected, "
                          f"{r.fallback} by the generic layer, {r.errors} errors")
+            detail = r.detail or {}
+            for feed, why in (detail.get("feeds_failed") or {}).items():
+                lines.append(f"  feed      {feed} unusable: {why}")
+            for feed, when in (detail.get("feeds_stale") or {}).items():
+                lines.append(f"  feed      {feed} stale: newest item {when}")
         lines.append(f"  next run  {s.next_run:%Y-%m-%d %H:%M:%S} UTC" if s.next_run
                      else "  next run  not scheduled (no daemon running)")
         lines.append(f"  articles  {s.articles} stored, {s.articles_today} published today; "
@@ -109,13 +121,14 @@ def healthy(statuses: list[SiteStatus]) -> bool:
     return bool(statuses) and all(s.health in ("ok", "degraded") for s in statuses)
 
 
-def health_check(config: Config) -> Callable[[], tuple[bool, dict[str, Any]]]:
+def health_check(config: Config, sites: list[str] | None = None
+                 ) -> Callable[[], tuple[bool, dict[str, Any]]]:
     """The served ``/healthz`` and index page: computed from recorded runs at each request."""
 
     def check() -> tuple[bool, dict[str, Any]]:
         storage = Storage(config.db_url)
         try:
-            statuses = site_statuses(config, storage)
+            statuses = site_statuses(config, storage, sites=sites)
         finally:
             storage.close()
         return healthy(statuses), {"sites": [s.to_json() for s in statuses]}
@@ -123,7 +136,7 @@ def health_check(config: Config) -> Callable[[], tuple[bool, dict[str, Any]]]:
     return check
 
 
-def metrics_exporter(config: Config) -> Callable[[], tuple[bytes, str]]:
+def metrics_exporter(config: Config, sites: list[str] | None = None) -> Callable[[], tuple[bytes, str]]:
     """``/metrics`` in Prometheus text format, read from the same records as ``status``."""
     from prometheus_client import CollectorRegistry, generate_latest
     from prometheus_client.core import GaugeMetricFamily
@@ -133,7 +146,7 @@ def metrics_exporter(config: Config) -> Callable[[], tuple[bytes, str]]:
         def collect(self) -> Iterator[GaugeMetricFamily]:
             storage = Storage(config.db_url)
             try:
-                statuses = site_statuses(config, storage)
+                statuses = site_statuses(config, storage, sites=sites)
             finally:
                 storage.close()
             families = {

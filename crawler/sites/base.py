@@ -56,6 +56,8 @@ class Site:
     listing_links: tuple[str, ...] = ()
     #: names that are the publisher, never an author
     publisher_names: tuple[str, ...] = field(default_factory=tuple)
+    #: RSS/Atom feeds that list the site's newest articles: the cheapest way to learn new URLs
+    feeds: tuple[str, ...] = ()
 
     def owns(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
