@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
 
@@ -117,8 +117,3 @@ def newest(entries: list[FeedEntry]) -> datetime | None:
     dates = [e.published for e in entries if e.published is not None]
     return max(dates) if dates else None
 
-
-def is_stale(entries: list[FeedEntry], now: datetime, max_age: timedelta) -> bool:
-    """A feed whose newest dated item is older than ``max_age``; an undated feed is not judged."""
-    latest = newest(entries)
-    return latest is not None and now - latest > max_age
