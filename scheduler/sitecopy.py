@@ -1,7 +1,8 @@
 """Serve a folder on loopback: a saved copy of a site (or of several), or the feeds folder.
 
 A URL path ``P`` is the file ``root/P``, or ``root/P/index.html`` for a folder —
-no redirects, so a copy answers ``/thoi-su/p/2`` exactly as the site does.  Several
+no redirects, so a copy answers ``/thoi-su/p/2`` exactly as the site does; ``P?Q`` is
+the file ``root/P?Q`` where one exists (a portal paging by query string), else ``P``.  Several
 copies share one server under a prefix each (``/qdnd/P`` is ``qdnd``'s ``root/P``),
 which is what ``--mirror http://host:port/{site}/`` expects.  Used by ``partyfeed
 demo`` and by the test suite; it never serves outside a root, nor dot files.
@@ -51,7 +52,10 @@ class FolderHandler(BaseHTTPRequestHandler):
 
     def _resolve(self, root: Path, inner: str) -> Path | None:
         relative = inner.lstrip("/")
+        query = urlsplit(self.path).query
         candidate = (root / relative).resolve()
+        if query and (root / f"{relative}?{unquote(query)}").is_file():
+            candidate = (root / f"{relative}?{unquote(query)}").resolve()
         if candidate.is_dir():
             candidate = candidate / "index.html"
         if (not candidate.is_file() or not candidate.is_relative_to(root)
