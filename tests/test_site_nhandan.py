@@ -122,6 +122,9 @@ def test_crawl_reads_the_rss_first_and_builds_valid_feeds(install: Install, site
     assert {a.site for a in install.storage().recent(limit=100)} == {"nhandan"}
     status = install.run("status")
     assert "nhandan: ok" in status.stdout and "feed " not in status.stdout
+    again = crawl_one(install, "nhandan", site_copies)
+    # nothing new: the feed, the home page and one page per default category, no article
+    assert again.stdout.startswith("nhandan: ok — 4 pages, 0 new, 0 updated"), again.stdout
 
 
 def _copy_with(tmp_path: Path, change) -> Path:

@@ -149,6 +149,10 @@ def test_crawl_finds_through_the_rss_what_no_listing_shows_and_builds_valid_feed
         assert chrome not in atom.decode()
     status = install.run("status")
     assert "qdnd: ok" in status.stdout and "unusable" not in status.stdout
+    again = crawl_one(install, "qdnd", site_copies)
+    # nothing new: the feed (sent for a session, the RSS index, the feed), the home page and the
+    # first page of each default category; no article page, no page 2
+    assert again.stdout.startswith("qdnd: ok — 6 pages, 0 new, 0 updated"), again.stdout
 
 
 def test_without_cookies_the_rss_is_noted_unusable_and_the_listings_still_run(
