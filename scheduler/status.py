@@ -160,6 +160,9 @@ def metrics_exporter(config: Config, sites: list[str] | None = None) -> Callable
                 "counts": GaugeMetricFamily("partyfeed_last_run_articles",
                                             "articles of the last crawl by outcome",
                                             labels=["site", "outcome"]),
+                "feeds": GaugeMetricFamily("partyfeed_last_run_feeds_unusable",
+                                           "feeds of the last crawl that were dead or stale",
+                                           labels=["site", "state"]),
             }
             for s in statuses:
                 families["up"].add_metric([s.site, s.health], float(healthy([s])))
@@ -170,6 +173,9 @@ def metrics_exporter(config: Config, sites: list[str] | None = None) -> Callable
                     families["last"].add_metric([s.site, run.outcome], run.finished.timestamp())
                     for outcome in ("new", "updated", "unchanged", "rejected", "fallback", "errors"):
                         families["counts"].add_metric([s.site, outcome], getattr(run, outcome) or 0)
+                    detail = run.detail or {}
+                    for state in ("failed", "stale"):
+                        families["feeds"].add_metric([s.site, state], len(detail.get(f"feeds_{state}") or {}))
             yield from families.values()
 
     registry = CollectorRegistry()

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from crawler.config import load_config
 from crawler.discovery import read_feed
 from crawler.sites import get_site, site_for_url
 from scheduler.sitecopy import serving
+from scheduler.status import metrics_exporter
 
 from .conftest import (
     Install,
@@ -159,3 +161,6 @@ def test_a_feed_far_behind_its_site_is_noted_stale(install: Install, tmp_path: P
     assert '"feeds_stale"' in status.stdout
     text = install.run("status").stdout
     assert "nhandan: ok" in text and f"feed      {FEED} stale: newest item 2026-07-23" in text
+    metrics, _ = metrics_exporter(load_config(env=install.env))()
+    assert b'partyfeed_last_run_feeds_unusable{site="nhandan",state="stale"} 1.0' in metrics
+    assert b'partyfeed_last_run_feeds_unusable{site="nhandan",state="failed"} 0.0' in metrics
