@@ -105,6 +105,9 @@ def test_h2_captions_of_image_tables_are_captions_not_headings() -> None:
     assert got.authors == ["VĂN TOẢN"]
     # a photo named "k 2.jpg" on the site is a valid URL in the feed
     assert got.images[2].url.endswith("/upload_2273/k%202.jpg")
+    # the CMS's broken auto-link <a href="Đắk Nông"> is its text, not a link to nowhere
+    assert "LLVT tỉnh Đắk Nông, các quân nhân" in got.body_html and "/%C4%90%E1%BA%AFk%20N" not in got.body_html
+    assert '<a href="https://www.qdnd.vn/tag/nghia-vu-quan-su-1430.html"' in got.body_html
 
 
 def test_raw_ckeditor_entities_are_decoded() -> None:

@@ -23,6 +23,8 @@ from .base import Site
 class PreparedSite(Site):
     #: CSS selectors of page furniture to drop before extraction
     drop: tuple[str, ...] = ()
+    #: CSS selectors of elements to replace by their content (a broken link whose text is prose)
+    unwrap: tuple[str, ...] = ()
     #: a paragraph whose whole text matches is furniture (a promo, a "read more" line)
     drop_paragraphs: re.Pattern[str] | None = None
     #: a link whose ``href`` names the article's category (first path segment), e.g. a breadcrumb
@@ -35,6 +37,8 @@ class PreparedSite(Site):
         doc = parse_html(html)
         for element in [e for selector in self.drop for e in doc.cssselect(selector)]:
             _drop(element)
+        for element in [e for selector in self.unwrap for e in doc.cssselect(selector)]:
+            element.drop_tag()
         if self.drop_paragraphs is not None:
             for paragraph in list(doc.iter("p")):
                 if self.drop_paragraphs.search(clean_text(paragraph.text_content())):

@@ -51,4 +51,6 @@ SITE = PreparedSite(
     publisher_names=("Báo Quân đội nhân dân", "Quân đội nhân dân", "QĐND", "qdnd.vn"),
     feeds=("https://www.qdnd.vn/rss/cate/tin-tuc-moi-nhat.rss",),
     drop_paragraphs=re.compile(r"^\*\s*Mời\s+bạn\s+đọc\b"),
+    # the CMS's auto-links to tag pages are sometimes broken: ``<a href="Đắk Nông" rel="nofollow">``
+    unwrap=('div[itemprop=articleBody] a[rel=nofollow]:not([href^="http"]):not([href^="/"])',),
 )
