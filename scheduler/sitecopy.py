@@ -96,7 +96,9 @@ class FolderHandler(BaseHTTPRequestHandler):
                 self.wfile.write(body)
             return
         data = path.read_bytes()
-        ctype = _TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        name, query = path.name.partition("?")[::2]  # a saved query page is HTML unless named otherwise
+        ctype = (_TYPES.get(Path(name).suffix) or mimetypes.guess_type(name)[0]
+                 or (_TYPES[".html"] if query else "application/octet-stream"))
         self.send_response(200)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
