@@ -49,7 +49,7 @@ def test_several_copies_each_under_its_own_prefix(copies: dict[str, Path]) -> No
             base = template.replace("{site}", name)
             assert _get(base)[1] == f"<p>{name} home</p>".encode()
             assert _get(base + "cat")[1] == f"<p>{name} page 1</p>".encode()
-            status, body, headers = _get(base + "cat?page=2")
+            _, body, headers = _get(base + "cat?page=2")
             assert body == f"<p>{name} page 2</p>".encode() and headers["Content-Type"].startswith("text/html")
             assert _get(base + "cat?page=9")[1] == f"<p>{name} page 1</p>".encode()  # as the real portal
         origin = template.split("/{site}/")[0]
