@@ -25,7 +25,7 @@ class PreparedSite(Site):
     drop: tuple[str, ...] = ()
     #: CSS selectors of elements to replace by their content (a broken link whose text is prose)
     unwrap: tuple[str, ...] = ()
-    #: a paragraph whose whole text matches is furniture (a promo, a "read more" line)
+    #: a paragraph whose text this pattern finds (anchor it with ``^``) is furniture: a promo, a "read more"
     drop_paragraphs: re.Pattern[str] | None = None
     #: a link whose ``href`` names the article's category (first path segment), e.g. a breadcrumb
     category_link: str | None = None
