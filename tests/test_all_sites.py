@@ -6,15 +6,18 @@ The sites are whatever modules ``crawler/sites`` holds; nothing here names them.
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 from collections import Counter
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from lxml import etree
 
 from crawler.sites import all_sites, site_for_url
 from feeds.build import opml_groups
+from scheduler.sitecopy import serving
 
 from .conftest import Install, SiteCopyFiles, assert_stored_as_expected, atom_errors
 
@@ -110,3 +113,32 @@ def test_the_daemon_runs_each_enabled_site_on_its_own_schedule(install: Install,
         gap = datetime.fromisoformat(status["next_run"]) - started
         want = timedelta(hours=2) if name == slow else timedelta(minutes=30)  # jitter ≤ 60 s
         assert abs(gap - want) <= timedelta(seconds=90), (name, gap)
+
+
+def test_each_site_is_judged_by_its_own_degraded_share(install: Install, tmp_path: Path) -> None:
+    """Two sites redesign overnight (title class and title metadata gone); only the tolerant one stays ok."""
+    strict, tolerant = "nhandan", "qdnd"  # any two sites will do
+    copies = {}
+    for name in (strict, tolerant):
+        root = shutil.copytree(COPIES[name].root, tmp_path / name)
+        layouts = all_sites()[name].layouts
+        for page in root.rglob("*"):
+            if page.is_file() and page.suffix in ("", ".html", ".htm", ".aspx"):
+                text = page.read_text(encoding="utf-8", errors="surrogateescape")
+                for layout in layouts:
+                    css_class = layout.title.partition(".")[2]
+                    if css_class:
+                        text = text.replace(f'class="{css_class.replace(".", " ")}', 'class="headline-x')
+                # and the new design carries no title metadata either
+                text = text.replace('property="og:title"', 'property="og:x"').replace('"headline"', '"x"')
+                page.write_text(text, encoding="utf-8", errors="surrogateescape")
+        copies[name] = root
+    (install.root / "partyfeed.toml").write_text(f"[sites.{tolerant}]\ndegraded_share = 1.0\n")
+    with serving(copies) as mirror:
+        result = install.run("crawl", strict, tolerant, "--mirror", mirror, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    health = {s["site"]: s["health"] for s in json.loads(install.run("status", "--json").stdout)}
+    assert health[strict] == "degraded" and health[tolerant] == "ok", (health, result.stdout)
+    fallback = {line.split(":")[0]: int(line.split(" by the generic layer")[0].rsplit(", ", 1)[1])
+                for line in result.stdout.splitlines() if " by the generic layer" in line}
+    assert fallback[strict] > 0 and fallback[tolerant] > 0  # both redesigned; one share tolerates it
