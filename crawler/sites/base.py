@@ -16,6 +16,17 @@ from lxml import html as lxml_html
 from ..items import Article
 
 
+def utf8_page(html: str | bytes) -> str | bytes:
+    """A page the site serves as UTF-8 but declares where libxml2 does not look (late in a long head,
+    or ``content`` before ``http-equiv``); bytes that are not UTF-8 stay bytes for the parser to judge."""
+    if isinstance(html, bytes):
+        try:
+            return html.decode("utf-8")
+        except UnicodeDecodeError:
+            return html
+    return html
+
+
 @dataclass(frozen=True)
 class Layout:
     """CSS selectors for one page design of a site; ``title`` and ``content`` identify it."""
