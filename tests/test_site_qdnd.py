@@ -171,3 +171,19 @@ def test_without_cookies_the_rss_is_noted_unusable_and_the_listings_still_run(
     listed = {u for p, urls in COPY.listings().items() if p.startswith("/") and not p.endswith(".rss")
               for u in urls}
     assert stored == listed and len(stored) == len(ARTICLES) - 1
+
+
+def test_articles_just_read_from_the_feed_do_not_stop_a_categorys_pagination(install: Install,
+                                                                            site_copies: str) -> None:
+    """The feed names page 1's articles; page 2 still has to be read on a first crawl.
+
+    One request at a time makes the order certain: the feed, then (newest requests first)
+    the articles it names, stored before the category's first page is parsed.
+    """
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "qdnd", "-s", f"PARTYFEED_MIRROR={site_copies}",
+         "-s", f"PARTYFEED_DB={install.db_url}", "-s", "CONCURRENT_REQUESTS=1", "-s", "DOWNLOAD_DELAY=0",
+         "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=WARNING"],
+        cwd=REPO, env=install.env, text=True, capture_output=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert {a.url for a in install.storage().recent(limit=100)} == {a["url"] for a in ARTICLES}

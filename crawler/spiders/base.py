@@ -50,6 +50,8 @@ class SiteSpider(scrapy.Spider):
         self.allowed_domains = list(self.site.hosts)
         #: feed URL → its newest item's date, for judging staleness when the crawl ends
         self.feed_newest: dict[str, datetime | None] = {}
+        #: keys this crawl learnt from a feed: once stored, they say nothing about older listing pages
+        self.from_feed: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -117,6 +119,7 @@ class SiteSpider(scrapy.Spider):
                 self._stat("articles/skipped_known")
                 continue
             self._stat("articles/from_feed")
+            self.from_feed.add(keys[url])
             yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error)
 
     def on_feed_error(self, failure: Failure) -> None:
@@ -162,7 +165,7 @@ class SiteSpider(scrapy.Spider):
                 self._stat("articles/skipped_known")
                 continue
             yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error)
-        all_known = bool(keys) and all(key in known for key in keys.values())
+        all_known = bool(keys) and all(key in known and key not in self.from_feed for key in keys.values())
         if listing.next_page and page < (self.max_pages or 1) and not all_known:
             yield self._listing_request(listing.next_page, category, page + 1)
 
