@@ -11,6 +11,10 @@ Every request of a mirrored crawl goes to the copy, redirects included: a redire
 to the site's own hosts is fetched from the copy as well, and one to any other host
 is refused (:class:`OffMirror`) — otherwise a copy could make the crawler fetch the
 live site, or publish another host's page as the site's article.
+
+Several sites at once: ``{site}`` in the base URL stands for the site's name, so
+``http://127.0.0.1:8000/{site}/`` serves each site's copy under its own prefix (what
+``partyfeed demo`` and :func:`scheduler.sitecopy.serving` with several copies do).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import logging
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -42,7 +46,13 @@ class OffMirror(IgnoreRequest):
 class MirrorMiddleware:
     def __init__(self, crawler: Crawler, mirror: str) -> None:
         self.crawler = crawler
-        self.mirror = urlsplit(parse_mirror(mirror))
+        self.template = parse_mirror(mirror)
+
+    @property
+    def mirror(self) -> SplitResult:
+        """This crawler's site's copy: the base URL with ``{site}`` filled in."""
+        site = getattr(self.crawler.spider, "site", None)
+        return urlsplit(self.template.replace("{site}", site.name if site else ""))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MirrorMiddleware:
@@ -63,8 +73,9 @@ class MirrorMiddleware:
         if (parts.hostname or "").lower() not in self._hosts():
             raise OffMirror(f"not a page of the site, and --mirror fetches only from the copy: "
                             f"{request.url}")
-        local = urlunsplit((self.mirror.scheme, self.mirror.netloc,
-                            self.mirror.path.rstrip("/") + parts.path, parts.query, ""))
+        mirror = self.mirror
+        local = urlunsplit((mirror.scheme, mirror.netloc,
+                            mirror.path.rstrip("/") + parts.path, parts.query, ""))
         # robots.txt was judged for the real URL already; the copy is on loopback
         meta: dict[str, Any] = {**request.meta, MIRROR_OF: request.url, "allow_offsite": True,
                                 "dont_obey_robotstxt": True}
@@ -78,9 +89,10 @@ class MirrorMiddleware:
         if location:
             # a redirect inside the copy points at the copy; make it point at the site
             target = urlsplit(urljoin(request.url, location.decode("latin-1")))
-            if target.netloc == self.mirror.netloc:
+            mirror = self.mirror
+            if target.netloc == mirror.netloc:
                 site = urlsplit(original)
-                path = target.path[len(self.mirror.path.rstrip("/")):]
+                path = target.path[len(mirror.path.rstrip("/")):]
                 response.headers["Location"] = urlunsplit(
                     (site.scheme, site.netloc, path, target.query, ""))
         return response.replace(url=original)

@@ -74,6 +74,8 @@ PARTYFEED_CATEGORIES: list[str] = []
 PARTYFEED_REFRESH = False
 #: longest ``Retry-After`` (seconds) waited for before retrying a 429/503; longer: no retry
 PARTYFEED_RETRY_AFTER_MAX = 120
+#: a feed whose newest item is this many days older than the site's newest article is stale
+PARTYFEED_FEED_STALE_DAYS = 7
 
 
 # backfill (``partyfeed backfill``, ``crawler.spiders.backfill``)

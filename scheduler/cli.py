@@ -65,6 +65,14 @@ def _sites(names: Sequence[str], config: Config) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _mirror(mirror: str | None, sites: list[str]) -> str | None:
+    """One site's copy is a base URL; several need ``{site}`` where each one's name goes."""
+    if mirror and len(sites) > 1 and "{site}" not in mirror:
+        raise ConfigError(f"--mirror for several sites needs {{site}} where each site's name goes, "
+                          f"e.g. {mirror.rstrip('/')}/{{site}}/ (sites: {', '.join(sites)})")
+    return mirror
+
+
 def _print_feeds(config: Config, sites: list[str]) -> None:
     _out(f"feeds in {config.feeds_dir.resolve()} (per category too, and feeds.opml):")
     for key in [*sites, "all"]:
@@ -82,8 +90,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
     config = _config(args)
     sites = _sites(args.sites, config)
+    mirror = _mirror(args.mirror, sites)
     try:
-        results = crawl(config, sites, mirror=args.mirror, refresh=args.refresh,
+        results = crawl(config, sites, mirror=mirror, refresh=args.refresh,
                         max_pages=args.max_pages, log_level="INFO" if args.verbose else "ERROR",
                         wait=args.wait, on_wait=_err,
                         progress=sys.stderr.isatty() and not args.verbose)
@@ -178,8 +187,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = _config(args)
     sites = _sites(args.sites, config)
-    if args.mirror and len(sites) != 1:
-        raise ConfigError("--mirror needs exactly one site: partyfeed run SITE --mirror URL")
+    _mirror(args.mirror, sites)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     interval = args.interval
     if args.serve:
@@ -203,7 +211,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if page.mislabelled:
         _err(f"{args.file}: UTF-8, but its {page.source} names a single-byte charset: decoded as UTF-8")
     try:
-        article = extract(args.url, page.text, site)
+        # a site's own extract: some sites drop furniture before the shared layers read the page
+        article = site.extract(args.url, page.text) if site else extract(args.url, page.text)
     except ExtractionError as exc:
         _err(f"{args.file}: {exc}")
         return 1
@@ -248,32 +257,38 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from feeds.serve import make_server
 
     from .jobs import crawl, feeds
-    from .sitecopy import serving
+    from .sitecopy import serving, site_copies
 
-    root = SITE_COPIES / args.site / "site"
-    if not root.is_dir():
-        _err(f"no bundled copy of {args.site} at {root} (demo runs from a source checkout)")
+    copies = site_copies(SITE_COPIES)
+    if args.site:
+        get_site(args.site)
+        copies = {args.site: copies[args.site]} if args.site in copies else {}
+    if not copies:
+        _err(f"no bundled copy of {args.site or 'any site'} under {SITE_COPIES} "
+             "(demo runs from a source checkout)")
         return 2
     os.environ.setdefault("PARTYFEED_DATA_DIR", "demo-data")
     config = _config(args)
+    sites = [name for name in all_sites() if name in copies]
     # a busy port is reported before the crawl, not after it
     server = None if args.no_serve else make_server(config, host=args.host, port=args.port)
-    with serving(root) as mirror:
-        _out(f"serving the saved copy of {args.site} at {mirror}")
-        results = crawl(config, [args.site], mirror=mirror)
+    with serving(copies) as mirror:
+        _out(f"serving the saved copies of {', '.join(sites)} at {mirror.replace('{site}', '<site>')}")
+        results = crawl(config, sites, mirror=mirror)
     for result in results:
         _out(result.summary())
     ok = all(r.outcome == "ok" for r in results)
     if server is None:
-        feeds(config, [args.site])
-        _print_feeds(config, [args.site])
+        feeds(config, sites)
+        _print_feeds(config, sites)
         return 0 if ok else 1
     config.feeds_dir.mkdir(parents=True, exist_ok=True)
     server.start()
     url = server.url
     # the feeds name the address they are served from, so readers and validators agree
-    feeds(replace(config, base_url=f"{url}/"), [args.site])
-    _out(f"feeds served at {url}/{args.site}.rss, {url}/{args.site}.atom, {url}/all.rss "
+    feeds(replace(config, base_url=f"{url}/"), sites)
+    stem = args.site or "all"
+    _out(f"feeds served at {url}/{stem}.rss, {url}/{stem}.atom, {url}/feeds.opml "
          "— Ctrl-C to stop")
     try:
         threading.Event().wait()
@@ -468,7 +483,7 @@ def parser() -> argparse.ArgumentParser:
     site_names = ", ".join(all_sites())
     crawl = sub.add_parser("crawl", help="crawl sites once, then rebuild their feeds")
     crawl.add_argument("sites", nargs="*", metavar="SITE", help=f"sites to crawl (default: all enabled: {site_names})")
-    crawl.add_argument("--mirror", metavar="URL", type=_checked(parse_mirror), help="fetch the sites' pages from this base URL (a local copy) while keeping their real URLs")
+    crawl.add_argument("--mirror", metavar="URL", type=_checked(parse_mirror), help="fetch the sites' pages from this base URL (a local copy) while keeping their real URLs; for several sites put {site} where each one's name goes (http://127.0.0.1:8000/{site}/)")
     crawl.add_argument("--refresh", action="store_true", help="fetch known articles again; changed ones are updated")
     crawl.add_argument("--max-pages", type=_whole(1, MAX_PAGES), help="listing pages per category (default: the configuration's, 3)")
     crawl.add_argument("--no-feeds", action="store_true", help="do not rebuild feeds afterwards")
@@ -499,7 +514,7 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="the daemon: crawl each site on its schedule and rebuild feeds")
     run.add_argument("sites", nargs="*", metavar="SITE")
     run.add_argument("--interval", metavar="DURATION", type=_checked(parse_duration), help="override every schedule, e.g. 10s, 15m, 2h")
-    run.add_argument("--mirror", metavar="URL", type=_checked(parse_mirror), help="as for crawl; needs exactly one site")
+    run.add_argument("--mirror", metavar="URL", type=_checked(parse_mirror), help="as for crawl ({site} for several sites)")
     run.add_argument("--serve", metavar="[HOST:]PORT", help="also serve the feeds, /healthz and /metrics (default: the configuration's [partyfeed] serve)")
     run.set_defaults(func=cmd_run)
 
@@ -550,8 +565,8 @@ def parser() -> argparse.ArgumentParser:
     db.add_argument("revision", nargs="?", default="head", help="for upgrade: the target revision (default head)")
     db.set_defaults(func=cmd_db)
 
-    demo = sub.add_parser("demo", help="try everything offline: serve the bundled copy of a site, crawl it, write and serve feeds")
-    demo.add_argument("--site", default="dangcongsan")
+    demo = sub.add_parser("demo", help="try everything offline: serve the bundled copies of the sites, crawl them, write and serve feeds")
+    demo.add_argument("--site", help="only this site's copy (default: every site's)")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8080)
     demo.add_argument("--no-serve", action="store_true", help="stop after writing the feeds")

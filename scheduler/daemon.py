@@ -178,8 +178,9 @@ class Daemon:
             from .status import health_check, metrics_exporter
 
             host, port = self.config.serve
-            self.server = make_server(self.config, host, port, health=health_check(self.config),
-                                      metrics=metrics_exporter(self.config))
+            self.server = make_server(self.config, host, port,
+                                      health=health_check(self.config, self.sites),
+                                      metrics=metrics_exporter(self.config, self.sites))
         storage = Storage(self.config.db_url)
         try:
             first_runs = {site: self._first_run(storage, site) for site in self.sites}

@@ -46,6 +46,9 @@ class CrawlResult:
     truncated: int = 0
     error_kinds: dict[str, int] = field(default_factory=dict)
     reason: str | None = None
+    #: feed URL → why it could not be used / its newest item's date when stale
+    feeds_failed: dict[str, str] = field(default_factory=dict)
+    feeds_stale: dict[str, str] = field(default_factory=dict)
 
     @property
     def seconds(self) -> float:
@@ -96,6 +99,8 @@ def _result(site: str, stats: dict[str, Any], started: datetime) -> CrawlResult:
         rejected=stat("articles/rejected") + stat("articles/suspicious"),
         fallback=stat("articles/fallback"), truncated=stat("truncated"),
         errors=sum(kinds.values()), error_kinds=kinds,
+        feeds_failed=dict(stats.get(f"{STATS_PREFIX}/feeds/failed_urls") or {}),
+        feeds_stale=dict(stats.get(f"{STATS_PREFIX}/feeds/stale_urls") or {}),
     )
     ok_pages = sum(int(v) for k, v in stats.items()
                    if k.startswith("downloader/response_status_count/2"))
@@ -150,7 +155,9 @@ def crawl(config: Config, sites: list[str], *, mirror: str | None = None, refres
             assert crawler.stats is not None
             result = _result(name, crawler.stats.get_stats(), started)
             detail: dict[str, Any] = {"error_kinds": result.error_kinds, "reason": result.reason,
-                                      "truncated": result.truncated}
+                                      "truncated": result.truncated,
+                                      "feeds_failed": result.feeds_failed,
+                                      "feeds_stale": result.feeds_stale}
             if result.outcome == "ok" and not result.errors:
                 # nothing was lost on the way: later crawls may stop where this one read
                 detail["coverage"] = getattr(crawler.spider, "walks", {})

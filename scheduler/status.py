@@ -11,6 +11,9 @@ monitor, the served index — sees the same verdict:
 
 A scheduled run skipped because another crawl of the site was running is recorded
 (outcome ``skipped``) and shown, but judged by the crawl that ran instead.
+
+A feed that was dead or stale in the last run is noted under the site, without
+changing its health: the listings found the articles anyway.
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ class SiteStatus:
                 "unchanged": last.unchanged, "rejected": last.rejected,
                 "fallback": last.fallback, "errors": last.errors,
                 "reason": (last.detail or {}).get("reason"),
+                "feeds_failed": (last.detail or {}).get("feeds_failed") or {},
+                "feeds_stale": (last.detail or {}).get("feeds_stale") or {},
             },
             "last_skipped": None if self.last_skipped is None else {
                 "started": self.last_skipped.started.isoformat(),
@@ -79,13 +84,15 @@ def _health(last: CrawlRun | None, last_ok: CrawlRun | None, site: SiteConfig,
     return "ok", ""
 
 
-def site_statuses(config: Config, storage: Storage, now: datetime | None = None) -> list[SiteStatus]:
+def site_statuses(config: Config, storage: Storage, now: datetime | None = None,
+                  sites: list[str] | None = None) -> list[SiteStatus]:
+    """Every enabled site, or just ``sites`` (what one daemon runs)."""
     now = now or utcnow()
     today = now.astimezone(VIETNAM).replace(hour=0, minute=0, second=0, microsecond=0)
     statuses = []
     for name in all_sites():
         site_config = config.site(name)
-        if not site_config.enabled:
+        if not site_config.enabled or (sites is not None and name not in sites):
             continue
         runs = storage.runs(name, limit=50)
         # a skipped run (another crawl held the site) says nothing about the site's health
@@ -112,6 +119,11 @@ def format_status(statuses: list[SiteStatus]) -> str:
             lines.append(f"  last run  {r.started:%Y-%m-%d %H:%M:%S} UTC, {r.outcome}: {r.new} new, "
                          f"{r.updated} updated, {r.unchanged} unchanged, {r.rejected} rejected, "
                          f"{r.fallback} by the generic layer, {r.errors} errors")
+            detail = r.detail or {}
+            for feed, why in (detail.get("feeds_failed") or {}).items():
+                lines.append(f"  feed      {feed} unusable: {why}")
+            for feed, when in (detail.get("feeds_stale") or {}).items():
+                lines.append(f"  feed      {feed} stale: newest item {when}")
         if s.last_skipped:
             lines.append(f"  skipped   {s.last_skipped.started:%Y-%m-%d %H:%M:%S} UTC, "
                          f"{(s.last_skipped.detail or {}).get('reason') or 'skipped'}")
@@ -127,13 +139,14 @@ def healthy(statuses: list[SiteStatus]) -> bool:
     return bool(statuses) and all(s.health in ("ok", "degraded") for s in statuses)
 
 
-def health_check(config: Config) -> Callable[[], tuple[bool, dict[str, Any]]]:
+def health_check(config: Config, sites: list[str] | None = None
+                 ) -> Callable[[], tuple[bool, dict[str, Any]]]:
     """The served ``/healthz`` and index page: computed from recorded runs at each request."""
 
     def check() -> tuple[bool, dict[str, Any]]:
         storage = Storage(config.db_url)
         try:
-            statuses = site_statuses(config, storage)
+            statuses = site_statuses(config, storage, sites=sites)
         finally:
             storage.close()
         return healthy(statuses), {"sites": [s.to_json() for s in statuses]}
@@ -141,7 +154,7 @@ def health_check(config: Config) -> Callable[[], tuple[bool, dict[str, Any]]]:
     return check
 
 
-def metrics_exporter(config: Config) -> Callable[[], tuple[bytes, str]]:
+def metrics_exporter(config: Config, sites: list[str] | None = None) -> Callable[[], tuple[bytes, str]]:
     """``/metrics`` in Prometheus text format, read from the same records as ``status``."""
     from prometheus_client import CollectorRegistry, generate_latest
     from prometheus_client.core import GaugeMetricFamily
@@ -151,7 +164,7 @@ def metrics_exporter(config: Config) -> Callable[[], tuple[bytes, str]]:
         def collect(self) -> Iterator[GaugeMetricFamily]:
             storage = Storage(config.db_url)
             try:
-                statuses = site_statuses(config, storage)
+                statuses = site_statuses(config, storage, sites=sites)
             finally:
                 storage.close()
             families = {
@@ -165,6 +178,9 @@ def metrics_exporter(config: Config) -> Callable[[], tuple[bytes, str]]:
                 "counts": GaugeMetricFamily("partyfeed_last_run_articles",
                                             "articles of the last crawl by outcome",
                                             labels=["site", "outcome"]),
+                "feeds": GaugeMetricFamily("partyfeed_last_run_feeds_unusable",
+                                           "feeds of the last crawl that were dead or stale",
+                                           labels=["site", "state"]),
             }
             for s in statuses:
                 families["up"].add_metric([s.site, s.health], float(healthy([s])))
@@ -175,6 +191,9 @@ def metrics_exporter(config: Config) -> Callable[[], tuple[bytes, str]]:
                     families["last"].add_metric([s.site, run.outcome], run.finished.timestamp())
                     for outcome in ("new", "updated", "unchanged", "rejected", "fallback", "errors"):
                         families["counts"].add_metric([s.site, outcome], getattr(run, outcome) or 0)
+                    detail = run.detail or {}
+                    for state in ("failed", "stale"):
+                        families["feeds"].add_metric([s.site, state], len(detail.get(f"feeds_{state}") or {}))
             yield from families.values()
 
     registry = CollectorRegistry()

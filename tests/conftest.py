@@ -300,7 +300,7 @@ class _HostileHandler(FolderHandler):
 def copy_handler(answers: Answers, seen: list[str], root: Path = SITE_ROOT,
                  times: list[float] | None = None) -> Callable[..., object]:
     """The request handler of :func:`hostile_copy`, to serve one host of a fake web."""
-    return partial(_HostileHandler, root=root.resolve(), answers=answers, seen=seen, times=times)
+    return partial(_HostileHandler, roots={"": root.resolve()}, answers=answers, seen=seen, times=times)
 
 
 @contextmanager
@@ -439,3 +439,81 @@ def serve_process(crawled, tmp_path: Path) -> Iterator[ServerProcesses]:
     servers = ServerProcesses(crawled[0], tmp_path)
     yield servers
     servers.stop_all()
+
+
+# --- every site's copy: tests/sites/<site>/{site,expected} -------------------------------------
+
+SITES_DIR = REPO / "tests" / "sites"
+
+
+@dataclass(frozen=True)
+class SiteCopyFiles:
+    """One site's local copy and the articles expected from it."""
+
+    name: str
+
+    @property
+    def root(self) -> Path:
+        return SITES_DIR / self.name / "site"
+
+    def articles(self) -> list[dict]:
+        return [json.loads(p.read_text(encoding="utf-8"))
+                for p in sorted((SITES_DIR / self.name / "expected").glob("*.json")) if p.stem.isdigit()]
+
+    def listings(self) -> dict[str, list[str]]:
+        return json.loads((SITES_DIR / self.name / "expected" / "listings.json").read_text(encoding="utf-8"))
+
+    def page(self, url: str) -> Path:
+        """The file the copy serves for ``url`` (a folder's index.html)."""
+        path = self.root / url.split("://", 1)[1].split("/", 1)[1].split("?", 1)[0]
+        return path / "index.html" if path.is_dir() else path
+
+
+@pytest.fixture(scope="session")
+def site_copies() -> Iterator[str]:
+    """Every bundled copy on one loopback server; ``{site}`` in the URL is the site's prefix."""
+    from scheduler.sitecopy import site_copies as copies
+
+    with serving(copies(SITES_DIR)) as url:
+        yield url
+
+
+def crawl_one(install: Install, site: str, mirror: str) -> subprocess.CompletedProcess[str]:
+    result = install.run("crawl", site, "--mirror", mirror)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def assert_stored_as_expected(install: Install, expected: list[dict]) -> None:
+    """Every expected article is in the database with every field as the source says."""
+    from datetime import datetime
+
+    storage = install.storage()
+    try:
+        stored = {a.url: a for a in storage.recent(limit=10_000)}
+    finally:
+        storage.close()
+    for want in expected:
+        got = stored.get(want["url"])
+        assert got is not None, f"not stored: {want['url']}"
+        assert (got.site, got.article_id, got.title) == (want["site"], want["article_id"], want["title"])
+        assert got.published == datetime.fromisoformat(want["published"])
+        assert (got.summary, got.authors, got.source) == (want["summary"], want["authors"], want.get("source"))
+        assert (got.category, got.category_slug, got.tags) == (want["category"], want["category_slug"], want["tags"])
+        assert [(i.url, i.caption) for i in got.images] == [(i["url"], i["caption"]) for i in want["images"]]
+        assert got.body_text == want["body_text"]
+
+
+def atom_errors(body: bytes) -> list[str]:
+    """Why an Atom document is not valid: feedparser's complaint and the RFC 4287 RELAX NG schema's."""
+    import feedparser
+    from lxml import etree
+
+    problems = []
+    parsed = feedparser.parse(body)
+    if parsed.bozo:
+        problems.append(f"feedparser: {parsed.bozo_exception}")
+    schema = etree.RelaxNG(etree.parse(str(REPO / "tests" / "atom-rfc4287.rng")))
+    if not schema.validate(etree.fromstring(body)):
+        problems.append(f"RELAX NG: {schema.error_log}")
+    return problems

@@ -137,7 +137,7 @@ class _LabelledHandler(FolderHandler):
 @contextmanager
 def serving_mislabelled(root: Path, path: str) -> Iterator[str]:
     handler = type("Handler", (_LabelledHandler,), {"mislabelled": path})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, root=root.resolve()))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, roots={"": root.resolve()}))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

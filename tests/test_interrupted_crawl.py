@@ -68,7 +68,7 @@ class _GatedHandler(FolderHandler):
 def _gated_copy(stop_at: int) -> Iterator[tuple[str, _Gate]]:
     gate = _Gate(stop_at)
     server = ThreadingHTTPServer(("127.0.0.1", 0),
-                                 partial(_GatedHandler, root=SITE_ROOT.resolve(), gate=gate))
+                                 partial(_GatedHandler, roots={"": SITE_ROOT.resolve()}, gate=gate))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:

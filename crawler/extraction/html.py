@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 import nh3
 from lxml import html as lxml_html
@@ -81,11 +81,31 @@ def original_image_url(url: str) -> str:
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
              if k.lower() not in _RESIZE_PARAMS]
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+    # qdnd.vn names photos ``k 2.jpg``: a space is not allowed in a URL
+    path = quote(parts.path, safe="/%:@!$&'()*+,;=~")
+    return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), ""))
+
+
+#: elements whose text is apart from their neighbours'; inline ones (a, strong, em) run on
+_SEPARATE = {"br", "td", "th", "tr", "div", "figcaption", *_BLOCKS}
 
 
 def _text(element: _Element) -> str:
-    return clean_text(_ARTEFACT_RE.sub(" ", " ".join(element.itertext())))
+    """The text a reader sees: ``<a>word</a>;`` is ``word;``, ``a<br>b`` is ``a b``."""
+    pieces: list[str] = []
+
+    def walk(node: _Element) -> None:
+        pieces.append(node.text or "")
+        for child in node:
+            apart = isinstance(child.tag, str) and child.tag in _SEPARATE
+            if isinstance(child.tag, str):
+                pieces.append(" " if apart else "")
+                walk(child)
+                pieces.append(" " if apart else "")
+            pieces.append(child.tail or "")
+
+    walk(element)
+    return clean_text(_ARTEFACT_RE.sub(" ", "".join(pieces)))
 
 
 def _remove(element: _Element) -> None:

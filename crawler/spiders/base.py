@@ -5,13 +5,18 @@ and a category stops paginating at the first listing page that holds only articl
 completed crawl had already covered — so a scheduled crawl costs a few listing pages
 when nothing is new, and a crawl that was killed or cut short hides nothing: what it
 stored does not count as covered until a crawl has read past it (``walks``).
+
+The site's RSS/Atom feeds are fetched first: they name the newest articles for the
+price of one request.  A feed that is dead, redirects in circles, is not a feed or has
+gone stale never stops a crawl — the listings follow regardless — and is counted so
+``partyfeed status`` can say so.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -26,6 +31,7 @@ from twisted.python.failure import Failure
 
 from ..archive.fetches import Fetches
 from ..refresh import DEFAULT_POLICY, EVERYTHING
+from ..discovery import NotAFeed, newest, read_feed
 from ..extraction.decoding import decode_page
 from ..extraction.layered import ExtractionError
 from ..items import Article
@@ -61,6 +67,8 @@ class SiteSpider(scrapy.Spider):
         #: category → how this crawl's walk of its listing ended (``depth``, ``bottom``)
         self.walks: dict[str, dict[str, Any]] = {}
         self._coverage: dict[str, tuple[datetime, dict[str, Any]] | None] = {}
+        #: feed URL → its newest item's date, for judging staleness when the crawl ends
+        self.feed_newest: dict[str, datetime | None] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -75,6 +83,7 @@ class SiteSpider(scrapy.Spider):
         return spider
 
     def closed(self, reason: str) -> None:
+        self._judge_feeds()
         self.storage.close()
 
     def _stat(self, key: str, value: Any = None) -> None:
@@ -85,6 +94,8 @@ class SiteSpider(scrapy.Spider):
             self.crawler.stats.set_value(f"{STATS_PREFIX}/{key}", value)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in self.site.feeds:
+            yield self._feed_request(url)
         yield self._listing_request(self.site.home, None, 1)
         for slug in self.categories:
             yield self._listing_request(self.site.category_url(slug), slug, 1)
@@ -94,6 +105,74 @@ class SiteSpider(scrapy.Spider):
     def _listing_request(self, url: str, category: str | None, page: int) -> scrapy.Request:
         return scrapy.Request(url, callback=self.parse_listing, errback=self.on_error,
                               dont_filter=True, cb_kwargs={"category": category, "page": page})
+
+    def _feed_request(self, url: str, *, retry: bool = False) -> scrapy.Request:
+        # One cookie jar for feeds, apart from pages: where a site's spider enables cookies
+        # (a feed behind a session), the session stays with the feeds.  A feed that
+        # redirects more than a few times is going in circles.
+        return scrapy.Request(url, callback=self.parse_feed, errback=self.on_feed_error,
+                              dont_filter=True, priority=10, cb_kwargs={"feed": url, "retry": retry},
+                              meta={"cookiejar": "feeds", "redirect_ttl": 5})
+
+    def parse_feed(self, response: Response, feed: str, retry: bool) -> Iterator[scrapy.Request]:
+        """Articles the feed names that are this site's and not stored yet."""
+        self._stat("pages/feed")
+        try:
+            entries = read_feed(response.body, response.url)
+        except NotAFeed as exc:
+            if (not retry and response.meta.get("redirect_times")
+                    and self.crawler.settings.getbool("COOKIES_ENABLED")):
+                # redirected elsewhere to be given a session: the same feed again, with it
+                yield self._feed_request(feed, retry=True)
+                return
+            self._feed_failed(feed, f"not a feed ({exc})")
+            return
+        self._stat("feeds/ok")
+        self.feed_newest[feed] = newest(entries)
+        urls = list(dict.fromkeys(e.url.split("#", 1)[0] for e in entries))
+        # another site's story or a topic page is not this module's to read
+        ours = [url for url in urls if self.site.is_article(url)]
+        keys = {url: article_key(self.site, url) for url in ours}
+        known = self.storage.known_keys(keys.values())  # known ones: refresh_requests()
+        for url in ours:
+            if keys[url] in known:
+                self._stat("articles/skipped_known")
+                continue
+            self._stat("articles/from_feed")
+            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error)
+
+    def on_feed_error(self, failure: Failure) -> None:
+        """A dead feed is noted and counted, never a crawl error: the listings still run."""
+        response = getattr(failure.value, "response", None)
+        kind = f"http_{response.status}" if response is not None else (
+            failure.type.__name__ if failure.type else "Error")
+        self._feed_failed(failure.request.cb_kwargs.get("feed", failure.request.url),
+                          f"{kind}: {failure.getErrorMessage()}" if response is None else kind)
+
+    def _feed_failed(self, feed: str, why: str) -> None:
+        self._stat("feeds/failed")
+        assert self.crawler.stats is not None
+        failed = dict(self.crawler.stats.get_value(f"{STATS_PREFIX}/feeds/failed_urls") or {})
+        failed[feed] = why
+        self._stat("feeds/failed_urls", failed)
+        logger.warning("feed %s unusable: %s", feed, why)
+
+    def _judge_feeds(self) -> None:
+        """Feeds whose newest item lags the site's newest stored article by more than the limit.
+
+        Measured against the site itself, not the clock: a quiet holiday is not a stale
+        feed, and a feed years behind its own site is, whenever the crawl runs.
+        """
+        limit = timedelta(days=self.crawler.settings.getfloat("PARTYFEED_FEED_STALE_DAYS", 7))
+        latest = self.storage.recent(self.site.name, limit=1)
+        if not latest or latest[0].published is None:
+            return
+        stale = {feed: when.isoformat() for feed, when in self.feed_newest.items()
+                 if when is not None and latest[0].published - when > limit}
+        if stale:
+            self._stat("feeds/stale_urls", stale)
+            for feed, when in stale.items():
+                logger.warning("feed %s is stale: newest item %s", feed, when)
 
     def parse_listing(self, response: Response, category: str | None, page: int) -> Iterator[scrapy.Request]:
         self._stat("pages/listing")
