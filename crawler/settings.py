@@ -62,6 +62,14 @@ ITEM_PIPELINES = {
     "crawler.pipelines.StorePipeline": 300,
 }
 
+# Listing pages are asked for with their ETag/Last-Modified (crawler.httpcache); the kept
+# copies live in the data folder.
+HTTPCACHE_ENABLED = True
+HTTPCACHE_POLICY = "crawler.httpcache.ListingRevalidation"
+HTTPCACHE_DIR = str(load_config().data_dir.resolve() / "httpcache")
+HTTPCACHE_EXPIRATION_SECS = 0  # never dropped for age: revalidated on every use instead
+HTTPCACHE_GZIP = True
+
 # partyfeed's own settings
 PARTYFEED_DB = load_config().db_url
 #: base URL of a local copy of the site; requests to the site's hosts go there instead

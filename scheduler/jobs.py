@@ -69,6 +69,7 @@ def scrapy_settings(config: Config, *, mirror: str | None = None, refresh: bool 
     settings.setmodule("crawler.settings", priority="project")
     overrides: dict[str, Any] = {
         "PARTYFEED_DB": config.db_url,
+        "HTTPCACHE_DIR": str(config.data_dir.resolve() / "httpcache"),
         "PARTYFEED_REFRESH": refresh,
         "LOG_LEVEL": log_level,
     }

@@ -458,7 +458,8 @@ class SiteCopyFiles:
 
     def articles(self) -> list[dict]:
         return [json.loads(p.read_text(encoding="utf-8"))
-                for p in sorted((SITES_DIR / self.name / "expected").glob("*.json")) if p.stem.isdigit()]
+                for p in sorted((SITES_DIR / self.name / "expected").glob("*.json"))
+                if p.stem != "listings"]
 
     def listings(self) -> dict[str, list[str]]:
         return json.loads((SITES_DIR / self.name / "expected" / "listings.json").read_text(encoding="utf-8"))

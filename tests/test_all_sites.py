@@ -28,7 +28,10 @@ def test_every_site_has_a_copy_expected_articles_and_its_own_defaults() -> None:
     for name, copy in COPIES.items():
         site = all_sites()[name]
         assert copy.root.is_dir() and copy.articles(), name
-        assert site.default_categories and set(site.default_categories) <= set(site.categories), name
+        # a default category is a listing the site has (dangcongsan's /tin-hoat-dong lists the
+        # 2026 portal's articles whatever their section, so it is no category of theirs)
+        assert site.default_categories, name
+        assert all(copy.page(site.category_url(slug)).is_file() for slug in site.default_categories), name
         assert all(a["site"] == name and site.is_article(a["url"]) for a in copy.articles()), name
 
 

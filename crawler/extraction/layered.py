@@ -104,6 +104,14 @@ def _pick(layers: dict[str, str], name: str, *candidates: tuple[T | None, str | 
     return None
 
 
+def _slug_of(site: Site, category: str) -> str:
+    """The site's own slug for a category it names (nhandan's ``xahoi`` for ``Xã hội``),
+    else the name as a URL slug."""
+    wanted = category.casefold()
+    return next((slug for slug, name in site.categories.items() if name.casefold() == wanted),
+                slugify(category))
+
+
 def extract(url: str, html: str | bytes, site: Site | None = None) -> Article:
     """Extract an article; fields no layer can fill stay empty for validation to judge."""
     text = page_text(html)
@@ -176,7 +184,7 @@ def extract(url: str, html: str | bytes, site: Site | None = None) -> Article:
                      if meta.category else None, METADATA))
     article.category = category
     # a URL without a category (the 2026 portal's /tin-hoat-dong/) files the article under its section
-    article.category_slug = slug or (slugify(category) if site and category else None)
+    article.category_slug = slug or (_slug_of(site, category) if site and category else None)
     tags = _pick(layers, "tags", ([clean_text(t.text_content()) for t in css(layout.tags)(doc)]
                          if layout and layout.tags else None, site_layer), (meta.tags, METADATA))
     article.tags = [t for t in tags or [] if t]

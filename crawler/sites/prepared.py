@@ -15,6 +15,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
 
+from ..extraction.parsing import css
 from ..items import Article
 from .base import Site
 
@@ -31,13 +32,13 @@ class PreparedSite(Site):
     category_link: str | None = None
 
     def extract(self, url: str, html: str | bytes) -> Article:
-        from ..extraction.layered import parse_html
+        from ..extraction.parsing import page_text, parse_html
         from ..extraction.text import clean_text
 
-        doc = parse_html(html)
-        for element in [e for selector in self.drop for e in doc.cssselect(selector)]:
+        doc = parse_html(page_text(html))  # bytes decoded as a crawl decodes them
+        for element in [e for selector in self.drop for e in css(selector)(doc)]:
             _drop(element)
-        for element in [e for selector in self.unwrap for e in doc.cssselect(selector)]:
+        for element in [e for selector in self.unwrap for e in css(selector)(doc)]:
             element.drop_tag()
         if self.drop_paragraphs is not None:
             for paragraph in list(doc.iter("p")):
@@ -53,7 +54,7 @@ class PreparedSite(Site):
         return article
 
     def _linked_category(self, doc: lxml_html.HtmlElement, url: str) -> str | None:
-        for link in doc.cssselect(self.category_link) if self.category_link else ():
+        for link in css(self.category_link)(doc) if self.category_link else ():
             href = urljoin(url, link.get("href", ""))
             segment = urlsplit(href).path.strip("/").split("/", 1)[0]
             if self.owns(href) and segment in self.categories:

@@ -34,6 +34,7 @@ from ..refresh import DEFAULT_POLICY, EVERYTHING
 from ..discovery import NotAFeed, newest, read_feed
 from ..extraction.decoding import decode_page
 from ..extraction.layered import ExtractionError
+from ..httpcache import LISTING
 from ..items import Article
 from ..middlewares import MIRROR_OF, OffMirror
 from ..pipelines import STATS_PREFIX, record_rejection
@@ -104,7 +105,8 @@ class SiteSpider(scrapy.Spider):
 
     def _listing_request(self, url: str, category: str | None, page: int) -> scrapy.Request:
         return scrapy.Request(url, callback=self.parse_listing, errback=self.on_error,
-                              dont_filter=True, cb_kwargs={"category": category, "page": page})
+                              dont_filter=True, cb_kwargs={"category": category, "page": page},
+                              meta={LISTING: True})
 
     def _feed_request(self, url: str, *, retry: bool = False) -> scrapy.Request:
         # One cookie jar for feeds, apart from pages: where a site's spider enables cookies
