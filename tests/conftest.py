@@ -47,6 +47,11 @@ def expected_articles() -> list[dict]:
             for p in sorted(EXPECTED_DIR.glob("*.json")) if p.stem != "listings"]
 
 
+def site_status(status_json: str, site: str = "dangcongsan") -> dict:
+    """One site's entry in ``partyfeed status --json`` (sites come sorted by name)."""
+    return next(entry for entry in json.loads(status_json) if entry["site"] == site)
+
+
 def fixture_path(url: str) -> Path:
     return SITE_ROOT / url.split("://", 1)[1].split("/", 1)[1]
 

@@ -5,9 +5,8 @@ The filesystem is real: a 4 MiB tmpfs mounted for the test and filled with a fil
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from .conftest import Install, SmallDisk, expected_articles
+from .conftest import Install, SmallDisk, expected_articles, site_status
 
 
 def test_a_full_disk_under_the_database_fails_the_crawl_in_one_line(
@@ -15,7 +14,7 @@ def test_a_full_disk_under_the_database_fails_the_crawl_in_one_line(
     # the database lives on the small disk; feeds and locks stay put
     install = Install(install.root, f"sqlite:///{small_disk.path / 'partyfeed.db'}")
     assert install.run("status").returncode == 0  # the database exists, then the disk fills
-    small_disk.fill(leave=96 * 1024)
+    small_disk.fill(leave=192 * 1024)
     result = install.run("crawl", "dangcongsan", "--mirror", site_copy)
     status = install.run("status", "--json")
     assert result.returncode == 1, result.stdout + result.stderr
@@ -25,7 +24,7 @@ def test_a_full_disk_under_the_database_fails_the_crawl_in_one_line(
     assert "failed" in result.stdout and "ok —" not in result.stdout
     # status reads the full database and says so
     assert status.returncode == 0, status.stderr
-    site = json.loads(status.stdout)[0]
+    site = site_status(status.stdout)
     assert site["health"] == "failing"
     assert "database or disk is full" in site["reason"]
     # nothing half-stored: the file is sound and every row it holds is a whole article

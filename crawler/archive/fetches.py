@@ -68,6 +68,22 @@ class Fetches:
                         ArticleVersion.article == row.id, ArticleVersion.version == row.version)
                         .values(last_seen=now))
 
+    def record_first(self, site: str, pages: list[tuple[str, str, str | None, str | None]],
+                     now: datetime) -> None:
+        """The validators of articles fetched for the first time, ``(key, url, etag,
+        last_modified)`` each, in one transaction: a crawl hands them over once, at its end,
+        instead of one write per page on the crawl's thread."""
+        if not pages:
+            return
+        with self.engine.begin() as conn:
+            for key, url, etag, last_modified in pages:
+                values = {"key": key, "site": site, "url": url, "status": 200, "checked_at": now,
+                          "removed_at": None, "removed_reason": None, "etag": etag,
+                          "last_modified": last_modified}
+                changing = {k: v for k, v in values.items() if k != "key"}
+                conn.execute(self._insert(FetchState).values(**values)
+                             .on_conflict_do_update(index_elements=["key"], set_=changing))
+
     def mark_removed(self, key: str, site: str, url: str, status: int, reason: str,
                      now: datetime) -> bool:
         """Record a takedown; True when it is news (an article already removed stays

@@ -26,18 +26,19 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
+from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
 from ..archive.fetches import Fetches
-from ..refresh import DEFAULT_POLICY, EVERYTHING
 from ..discovery import NotAFeed, newest, read_feed
 from ..extraction.decoding import decode_page
 from ..extraction.layered import ExtractionError
 from ..httpcache import LISTING
 from ..items import Article
 from ..middlewares import MIRROR_OF, OffMirror
-from ..pipelines import STATS_PREFIX, record_rejection
+from ..pipelines import STATS_PREFIX, record_rejection, store_failed
+from ..refresh import DEFAULT_POLICY, EVERYTHING
 from ..sites import Site
 from ..storage import Storage
 from ..urls import article_key, canonical_url
@@ -70,6 +71,8 @@ class SiteSpider(scrapy.Spider):
         self._coverage: dict[str, tuple[datetime, dict[str, Any]] | None] = {}
         #: feed URL → its newest item's date, for judging staleness when the crawl ends
         self.feed_newest: dict[str, datetime | None] = {}
+        #: ``(key, url, etag, last_modified)`` of article pages fetched for the first time
+        self._first_fetches: list[tuple[str, str, str | None, str | None]] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -84,6 +87,7 @@ class SiteSpider(scrapy.Spider):
         return spider
 
     def closed(self, reason: str) -> None:
+        self._save_validators()
         self._judge_feeds()
         self.storage.close()
 
@@ -276,15 +280,20 @@ class SiteSpider(scrapy.Spider):
                                        "handle_httpstatus_list": REFRESH_STATUSES})
 
     def keep_validators(self, response: Response, request: scrapy.Request, spider: Any = None) -> None:
-        """Remember an article page's ``ETag``/``Last-Modified`` when it is first fetched,
-        so that its first refresh is conditional already."""
+        """Note an article page's ``ETag``/``Last-Modified`` when it is first fetched, so that
+        its first refresh is conditional already (written when the crawl closes)."""
         if request.callback != self.parse_article or response.status != 200:
             return
         etag, modified = self._validators(response)
         if etag or modified:
-            key = article_key(self.site, response.url)
-            self.fetches.record(key, self.site.name, canonical_url(response.url), 200,
-                                datetime.now(UTC), etag=etag, last_modified=modified)
+            self._first_fetches.append((article_key(self.site, response.url),
+                                        canonical_url(response.url), etag, modified))
+
+    def _save_validators(self) -> None:
+        try:
+            self.fetches.record_first(self.site.name, self._first_fetches, datetime.now(UTC))
+        except SQLAlchemyError as exc:  # a full disk: the crawl stops, said once
+            store_failed(self.crawler, exc)
 
     @staticmethod
     def _validators(response: Response) -> tuple[str | None, str | None]:
