@@ -108,6 +108,8 @@ class Daemon:
             # stop() signalled a child too young to have its handlers: it never crawled
             logger.info("crawl %s: skipped (the daemon stopped as it began)", site)
             self._record_failure(site, started, "the daemon stopped as it began", outcome=SKIPPED)
+        elif status == 1 and self.stopping.is_set():  # the child recorded it as interrupted
+            logger.info("crawl %s: interrupted by the shutdown in %.1fs", site, seconds)
         elif status == 1:  # the child recorded the failed run and printed why
             logger.warning("crawl %s: failed (see the run record) in %.1fs", site, seconds)
         else:

@@ -27,6 +27,7 @@ from feeds.build import build_feeds
 
 from .locks import site_lock
 from .progress import crawl_progress
+from .status import INTERRUPTED
 
 
 @dataclass
@@ -113,6 +114,11 @@ def _result(site: str, stats: dict[str, Any], started: datetime) -> CrawlResult:
     elif stats.get(STORE_ERROR):
         result.outcome = "failed"
         result.reason = f"cannot store articles: {stats[STORE_ERROR]}"
+    elif finish == "shutdown":
+        # Ctrl-C, or SIGTERM to a stopping daemon: what was read is stored, but the crawl
+        # did not get to the end, so it vouches for no listing depth — and for no failure
+        result.outcome = INTERRUPTED
+        result.reason = "stopped (Ctrl-C or SIGTERM) before the end"
     elif finish != "finished":
         result.outcome = "failed"
         result.reason = f"stopped before the end ({finish})"

@@ -30,6 +30,8 @@ from crawler.storage import CrawlRun, Storage, utcnow
 
 #: the outcome recorded for a scheduled run that did not crawl because another crawl did
 SKIPPED = "skipped"
+#: a crawl stopped by a person or a stopping daemon; like a skipped run, it says nothing of health
+INTERRUPTED = "interrupted"
 
 
 @dataclass
@@ -95,8 +97,9 @@ def site_statuses(config: Config, storage: Storage, now: datetime | None = None,
         if not site_config.enabled or (sites is not None and name not in sites):
             continue
         runs = storage.runs(name, limit=50)
-        # a skipped run (another crawl held the site) says nothing about the site's health
-        crawls = [r for r in runs if r.outcome != SKIPPED]
+        # a skipped run (another crawl held the site) or one a shutdown interrupted says
+        # nothing about the site's health
+        crawls = [r for r in runs if r.outcome not in (SKIPPED, INTERRUPTED)]
         last = crawls[0] if crawls else None
         last_ok = next((r for r in crawls if r.outcome == "ok"), None)
         health, reason = _health(last, last_ok, site_config, now)

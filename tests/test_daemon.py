@@ -38,8 +38,9 @@ def test_daemon_runs_scheduled_crawls_and_a_manual_crawl_never_duplicates(
         assert conn.scalar(select(func.count(ArticleRow.id))) == total
         assert conn.scalar(select(func.count(func.distinct(ArticleRow.url)))) == total
         runs = conn.execute(select(CrawlRun.outcome)).scalars().all()
-    # a scheduled run that found the manual crawl holding the site is recorded as skipped
-    crawls = [outcome for outcome in runs if outcome != "skipped"]
+    # a scheduled run that found the manual crawl holding the site is recorded as skipped,
+    # and one the SIGTERM caught half-way as interrupted
+    crawls = [outcome for outcome in runs if outcome not in ("skipped", "interrupted")]
     assert len(crawls) >= 4 and set(crawls) == {"ok"}
     assert (install.feeds_dir / "dangcongsan.atom").stat().st_size > 0
 

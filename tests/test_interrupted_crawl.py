@@ -22,10 +22,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from crawler.storage import ArticleRow
+from crawler.storage import ArticleRow, CrawlRun
 from scheduler.sitecopy import FolderHandler, base_url
 
-from .conftest import REPO, SITE_ROOT, Install, expected_articles
+from .conftest import REPO, SITE_ROOT, Install, expected_articles, site_status
 from .sitegen import ARTICLE_PATH, CATEGORIES, Copy, serve, templates
 
 #: requests a full crawl of the copy makes (home, 2 × 3 listing pages, 39 articles)
@@ -79,8 +79,10 @@ def _gated_copy(stop_at: int) -> Iterator[tuple[str, _Gate]]:
         server.server_close()
 
 
-def _killed_crawl(install: Install, stop_at: int, *extra: str) -> None:
-    """``partyfeed crawl`` killed with SIGKILL when it asks the copy for its ``stop_at``-th page."""
+def _killed_crawl(install: Install, stop_at: int, *extra: str,
+                  sig: signal.Signals = signal.SIGKILL) -> int:
+    """``partyfeed crawl`` sent ``sig`` when it asks the copy for its ``stop_at``-th page;
+    its exit status."""
     with _gated_copy(stop_at) as (mirror, gate):
         process = subprocess.Popen(install.command("crawl", "dangcongsan", "--mirror", mirror,
                                                    "--no-feeds", *extra),
@@ -89,8 +91,9 @@ def _killed_crawl(install: Install, stop_at: int, *extra: str) -> None:
         # the crawl ends by itself when it makes fewer requests than stop_at
         threading.Thread(target=lambda: (process.wait(), gate.reached.set()), daemon=True).start()
         assert gate.reached.wait(timeout=120)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=60)
+        process.send_signal(sig)
+        gate.released.set()  # a crawl asked to stop finishes the page it is waiting for
+        return process.wait(timeout=60)
 
 
 def _stored_urls(install: Install) -> set[str]:
@@ -198,3 +201,15 @@ def test_a_killed_crawl_keeps_every_article_it_reported_stored(install: Install)
         server.server_close()
     assert len(reported) == 40, "the crawl ended before it was killed"
     assert set(reported) <= _stored_urls(install)
+
+
+def test_a_crawl_stopped_by_sigterm_is_interrupted_not_failing(install: Install) -> None:
+    """Ctrl-C or a stopping daemon: the run is recorded as interrupted, which neither makes the
+    site ``failing`` nor vouches for any listing depth."""
+    assert _killed_crawl(install, 10, sig=signal.SIGTERM) == 1
+    with install.storage().engine.connect() as conn:
+        runs = conn.execute(select(CrawlRun.outcome, CrawlRun.detail)).all()
+    assert [outcome for outcome, _ in runs] == ["interrupted"]
+    assert "coverage" not in runs[0][1]
+    status = install.run("status", "--json")
+    assert site_status(status.stdout)["health"] == "unknown"  # no crawl has finished yet
