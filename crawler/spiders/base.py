@@ -139,13 +139,9 @@ class SiteSpider(scrapy.Spider):
         # another site's story or a topic page is not this module's to read
         ours = [url for url in urls if self.site.is_article(url)]
         keys = {url: article_key(self.site, url) for url in ours}
-        known = self.storage.known_keys(keys.values())  # known ones: refresh_requests()
-        for url in ours:
-            if keys[url] in known:
-                self._stat("articles/skipped_known")
-                continue
+        for request in self._new_articles(keys, self.storage.first_seen(keys.values())):
             self._stat("articles/from_feed")
-            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error)
+            yield request
 
     def on_feed_error(self, failure: Failure) -> None:
         """A dead feed is noted and counted, never a crawl error: the listings still run."""
@@ -184,12 +180,8 @@ class SiteSpider(scrapy.Spider):
         self._stat("pages/listing")
         listing = self.site.listing(response.url, response.text, category=category, page=page)
         keys = {url: article_key(self.site, url) for url in listing.article_urls}
-        stored = self.storage.first_seen(keys.values())  # known ones: refresh_requests()
-        for url in listing.article_urls:
-            if keys[url] in stored:
-                self._stat("articles/skipped_known")
-                continue
-            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error)
+        stored = self.storage.first_seen(keys.values())
+        yield from self._new_articles(keys, stored)
         if category is None:
             return
         covered = self._covered(category)
@@ -199,6 +191,14 @@ class SiteSpider(scrapy.Spider):
             yield self._listing_request(listing.next_page, category, page + 1)
         else:
             self.walks[category] = {"depth": page, "bottom": listing.next_page is None}
+
+    def _new_articles(self, keys: dict[str, str], stored: dict[str, datetime]) -> Iterator[scrapy.Request]:
+        """Requests for the listed articles not stored yet (stored ones: refresh_requests())."""
+        for url, key in keys.items():
+            if key in stored:
+                self._stat("articles/skipped_known")
+                continue
+            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error)
 
     def _covered(self, category: str) -> tuple[datetime, dict[str, Any]] | None:
         """The completed crawl this one may trust for ``category`` (see Storage.listing_coverage)."""
