@@ -35,7 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.sitegen import CATEGORIES, PER_PAGE, Copy, serve, templates  # noqa: E402
+from tests.sitegen import CATEGORIES, PER_PAGE, Copy, sentences, serve, templates  # noqa: E402
 
 BARE_SPIDER = '''
 import re
@@ -117,8 +117,9 @@ def main() -> int:
     peaks: list[float] = []
     ok = True
     incremental: tuple[int, int, int] | None = None
+    pages = templates()
     for size in sizes:
-        copy = Copy(size, templates())
+        copy = Copy(size, pages, sentences(pages))
         server = serve(copy)
         base = f"http://127.0.0.1:{server.server_address[1]}"
         max_pages = -(-size // len(CATEGORIES) // PER_PAGE) + 1
@@ -182,7 +183,8 @@ def distributed(size: int, workers: int) -> int:
     """
     from tests.redis_server import RedisServer
 
-    copy = Copy(size, templates())
+    pages = templates()
+    copy = Copy(size, pages, sentences(pages))
     server = serve(copy)
     base = f"http://127.0.0.1:{server.server_address[1]}"
     rates = []

@@ -9,7 +9,6 @@ the first failure: one log line, the spider closed as ``store-failed``, the run 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC
 
@@ -20,7 +19,6 @@ from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.exc import SQLAlchemyError
 
-from .archive.stories_store import Stories
 from .extraction.layered import GENERIC
 from .extraction.text import clean_text, nfc
 from .extraction.verdict import not_an_article
@@ -145,8 +143,7 @@ class StorePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.storage = Storage(crawler.settings["PARTYFEED_DB"])
-        self.stories = Stories(self.storage.engine)
-        self.writer: BatchWriter[tuple[str, Article], Outcome] = BatchWriter(self._store)
+        self.writer: BatchWriter[tuple[str, Article], Outcome] = BatchWriter(self.storage.upsert_many)
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(self.request_scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -173,15 +170,6 @@ class StorePipeline:
             self.crawler.stats.inc_value(f"{STATS_PREFIX}/articles/fallback")
         logger.debug("%s %s", outcome, item.url)
         return item
-
-    def _store(self, batch: Sequence[tuple[str, Article]]) -> list[Outcome]:
-        """The writer thread's work: one transaction for the batch, then each new or
-        changed article joins its story (the same text elsewhere makes it one story)."""
-        outcomes = self.storage.upsert_many(batch)
-        for (key, _), outcome in zip(batch, outcomes, strict=True):
-            if outcome in ("new", "updated"):
-                self.stories.assign(key)
-        return outcomes
 
     def item_dropped(self, item: object, response: Response | None, exception: BaseException,
                      spider: object = None) -> None:

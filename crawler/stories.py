@@ -32,7 +32,7 @@ import struct
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from .extraction.text import clean_text, strip_outlet_prefix
 
@@ -75,7 +75,7 @@ def shingles(text: str) -> set[bytes]:
 class Signature:
     """A text's MinHash and its shingle count (needed to estimate containment)."""
 
-    minhash: MinHash
+    minhash: MinHash | LeanMinHash
     size: int
 
     def to_bytes(self) -> bytes:
@@ -86,7 +86,9 @@ class Signature:
     def from_bytes(cls, data: bytes) -> Signature:
         (size,) = struct.unpack_from("<I", data)
         values = np.frombuffer(data, dtype="<u4", offset=4).astype(np.uint64)
-        return cls(MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashvalues=values), size)
+        # lean: a stored signature is only compared, and a full MinHash would rebuild its
+        # NUM_PERM permutations for every candidate looked at
+        return cls(LeanMinHash(seed=SEED, scheme=SCHEME, hashvalues=values), size)
 
     def jaccard(self, other: Signature) -> float:
         return float(self.minhash.jaccard(other.minhash))

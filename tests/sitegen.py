@@ -9,6 +9,7 @@ worker tests, which read the copy's request log to prove what was (not) fetched 
 
 from __future__ import annotations
 
+import random
 import re
 import threading
 import time
@@ -25,9 +26,23 @@ FIRST_ID = 800_000
 ARTICLE_PATH = re.compile(r"-(\d+)\.html$")
 
 
+#: a body paragraph of the legacy layout
+PARAGRAPH = re.compile(r'(<p style="text-align: justify;">)(.*?)(</p>)', re.S)
+
+
 def templates() -> list[str]:
     pages = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.rglob("*.html"))]
     return [p for p in pages if 'class="post-title"' in p]
+
+
+def sentences(pages: list[str]) -> list[str]:
+    """Every sentence of the pages' body paragraphs: real text to deal out to articles."""
+    found: list[str] = []
+    for page in pages:
+        for match in PARAGRAPH.finditer(page):
+            text = re.sub(r"<[^>]+>", "", match[2])
+            found += [s.strip() + "." for s in text.split(". ") if len(s.strip()) > 30]
+    return found
 
 
 @dataclass
@@ -36,6 +51,9 @@ class Copy:
 
     size: int
     templates: list[str]
+    #: real sentences, dealt out per article so that no two articles share their text
+    #: (as on a real site; the story grouping would otherwise see one story a thousand times)
+    pool: list[str] = field(default_factory=list)
     served: int = 0
     #: every path asked for, in order, and when (``time.monotonic()``)
     log: list[str] = field(default_factory=list)
@@ -74,8 +92,12 @@ class Copy:
         if not FIRST_ID <= article < FIRST_ID + self.size:
             return None
         page = self.templates[article % len(self.templates)]
-        return re.sub(r'(<h1 class="post-title">)(.*?)(</h1>)',
+        page = re.sub(r'(<h1 class="post-title">)(.*?)(</h1>)',
                       lambda m: f"{m[1]}Bài viết số {article}: {m[2]}{m[3]}", page, count=1)
+        if not self.pool:
+            return page
+        deal = random.Random(article)
+        return PARAGRAPH.sub(lambda m: m[1] + " ".join(deal.sample(self.pool, 3)) + m[3], page)
 
     def answer(self, path: str) -> str | None:
         with self.changed:

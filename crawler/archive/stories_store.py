@@ -12,10 +12,10 @@ together, and the table stays the size of a few weeks of news.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..sites import all_sites
@@ -41,33 +41,40 @@ class Stories:
 
     def assign(self, key: str) -> int | None:
         """(Re)assign the article stored under ``key``; returns its story, None if unknown."""
+        return self.assign_many([key])[0]
+
+    def assign_many(self, keys: Sequence[str]) -> list[int | None]:
+        """(Re)assign each article, in one transaction: a crawl's writer hands over a batch."""
+        with self.engine.begin() as conn:
+            return [self._assign(conn, key) for key in keys]
+
+    def _assign(self, conn: Connection, key: str) -> int | None:
         # datasketch pulls in scipy (0.4 s): imported on the first article, not when a
         # crawl process starts, so a crawl stopped at once stops cleanly
         from ..stories import Signature, article_signature
 
-        with self.engine.begin() as conn:
-            row = conn.execute(select(ArticleRow.id, ArticleRow.title, ArticleRow.summary,
-                                      ArticleRow.body_text, ArticleRow.published)
-                               .where(ArticleRow.key == key)).first()
-            if row is None:
-                return None
-            sig = article_signature(row.title, row.summary, row.body_text)
-            bands = sig.bands()
-            candidates = conn.execute(
-                select(ArticleStory.article, ArticleStory.story, ArticleStory.signature)
-                .where(ArticleStory.article.in_(
-                    select(StoryBand.article).where(StoryBand.band.in_(bands),
-                                                    StoryBand.article != row.id)))).all()
-            matches = [story for _, story, data in candidates
-                       if sig.same_story(Signature.from_bytes(data))]
-            story = min(matches, default=row.id)
-            values = {"article": row.id, "story": story, "signature": sig.to_bytes()}
-            conn.execute(self._insert(ArticleStory).values(**values).on_conflict_do_update(
-                index_elements=["article"], set_={"story": story, "signature": values["signature"]}))
-            conn.execute(delete(StoryBand).where(StoryBand.article == row.id))
-            now = datetime.now(timezone.utc)
-            conn.execute(insert(StoryBand), [{"band": band, "article": row.id, "seen": now}
-                                             for band in dict.fromkeys(bands)])
+        row = conn.execute(select(ArticleRow.id, ArticleRow.title, ArticleRow.summary,
+                                  ArticleRow.body_text, ArticleRow.published)
+                           .where(ArticleRow.key == key)).first()
+        if row is None:
+            return None
+        sig = article_signature(row.title, row.summary, row.body_text)
+        bands = sig.bands()
+        candidates = conn.execute(
+            select(ArticleStory.article, ArticleStory.story, ArticleStory.signature)
+            .where(ArticleStory.article.in_(
+                select(StoryBand.article).where(StoryBand.band.in_(bands),
+                                                StoryBand.article != row.id)))).all()
+        matches = [story for _, story, data in candidates
+                   if sig.same_story(Signature.from_bytes(data))]
+        story = min(matches, default=row.id)
+        values = {"article": row.id, "story": story, "signature": sig.to_bytes()}
+        conn.execute(self._insert(ArticleStory).values(**values).on_conflict_do_update(
+            index_elements=["article"], set_={"story": story, "signature": values["signature"]}))
+        conn.execute(delete(StoryBand).where(StoryBand.article == row.id))
+        now = datetime.now(timezone.utc)
+        conn.execute(insert(StoryBand), [{"band": band, "article": row.id, "seen": now}
+                                         for band in dict.fromkeys(bands)])
         return story
 
     def assign_missing(self, batch: int = 500) -> int:
@@ -82,8 +89,7 @@ class Stories:
                     .order_by(ArticleRow.published, ArticleRow.id).limit(batch)))
             if not keys:
                 return done
-            for key in keys:
-                self.assign(key)
+            self.assign_many(keys)
             done += len(keys)
 
     def prune(self, now: datetime) -> int:

@@ -44,6 +44,7 @@ from .models import (
     ScheduledRun,
 )
 from .schema import ensure_schema
+from .tracking import ArticleStory
 from .versions import Version, suspicious_change
 
 #: ``suspicious``: content changed in a way that looks like a broken fetch (see ``versions``)
@@ -147,6 +148,8 @@ class Storage:
                 at=now))
             return "suspicious"
         self._add_version(conn, row_id, old, values, digest, now)
+        # its text changed: its story is found again when the feeds are next built
+        conn.execute(delete(ArticleStory).where(ArticleStory.article == row_id))
         conn.execute(update(ArticleRow).where(ArticleRow.id == row_id).values(
             **values, updated=article.updated or now, layers=article.layers,
             content_hash=digest, version=version + 1, changed_at=now, last_seen=now))
