@@ -8,6 +8,7 @@ timer runs.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from scrapy.settings import Settings
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.archive.stories_store import Stories
-from crawler.config import Config
+from crawler.config import Config, sqlite_path
 from crawler.logformatter import quiet_expected_errors
 from crawler.pipelines import STATS_PREFIX, STORE_ERROR, database_error
 from crawler.sites import all_sites, get_site
@@ -129,6 +130,42 @@ def _result(site: str, stats: dict[str, Any], started: datetime) -> CrawlResult:
     return result
 
 
+@dataclass
+class Reserve:
+    """A little disk kept free next to an SQLite database for the end of a crawl.
+
+    A crawl that fills the disk fails at its next write; without room, the record of that
+    failed run would fail too, and ``status`` would go on showing the last good run.  The
+    reserve, a file of ``SIZE`` bytes written before the crawl, is deleted to make that room.
+    """
+
+    path: Path | None
+    SIZE = 64 * 1024
+
+    @classmethod
+    def beside(cls, db_url: str) -> Reserve:
+        database = sqlite_path(db_url)
+        if database is None:
+            return cls(None)
+        path = database.with_name(database.name + "-reserve")
+        try:
+            with open(path, "wb") as file:
+                file.write(b"\0" * cls.SIZE)
+                file.flush()
+                os.fsync(file.fileno())
+        except OSError:  # already full, or not writable: nothing kept, nothing to give back
+            path.unlink(missing_ok=True)
+            return cls(None)
+        return cls(path)
+
+    def release(self) -> bool:
+        """Give the room back; whether there was any."""
+        if self.path is None or not self.path.exists():
+            return False
+        self.path.unlink()
+        return True
+
+
 def crawl(config: Config, sites: list[str], *, mirror: str | None = None, refresh: bool = False,
           max_pages: int | None = None, log_level: str = "ERROR", wait: float | None = None,
           on_wait: Callable[[str], None] | None = None, progress: bool = False) -> list[CrawlResult]:
@@ -141,7 +178,10 @@ def crawl(config: Config, sites: list[str], *, mirror: str | None = None, refres
         get_site(name)  # unknown names fail before anything starts
     storage = Storage(config.db_url)
     lock_dir = config.data_dir / "locks"
+    # room for the run records on the database's disk, given back if the crawl fills it
+    reserve = Reserve.beside(config.db_url)
     with ExitStack() as locks:
+        locks.callback(reserve.release)
         for name in sorted(sites):
             locks.enter_context(site_lock(lock_dir, name, wait=wait, on_wait=on_wait))
         limit = max(config.site(n).time_limit.total_seconds() for n in sites)
@@ -172,13 +212,18 @@ def crawl(config: Config, sites: list[str], *, mirror: str | None = None, refres
             if result.outcome == "ok" and not result.errors:
                 # nothing was lost on the way: later crawls may stop where this one read
                 detail["coverage"] = getattr(crawler.spider, "walks", {})
+            run = dict(site=name, started=result.started, finished=result.finished,
+                       outcome=result.outcome, pages=result.pages, new=result.new,
+                       updated=result.updated, unchanged=result.unchanged,
+                       rejected=result.rejected, fallback=result.fallback, errors=result.errors,
+                       detail=detail)
             try:
-                storage.record_run(
-                    site=name, started=result.started, finished=result.finished,
-                    outcome=result.outcome, pages=result.pages, new=result.new,
-                    updated=result.updated, unchanged=result.unchanged, rejected=result.rejected,
-                    fallback=result.fallback, errors=result.errors, detail=detail,
-                )
+                try:
+                    storage.record_run(**run)
+                except SQLAlchemyError:
+                    if not reserve.release():
+                        raise
+                    storage.record_run(**run)  # the room kept for it
             except SQLAlchemyError as exc:
                 result.outcome = "failed"
                 result.reason = "; ".join(filter(None, [
