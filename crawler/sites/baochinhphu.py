@@ -32,10 +32,10 @@ from lxml.etree import _Element
 
 from ..extraction import layered
 from ..extraction.bylines import parse_byline
-from ..extraction.parsing import css
+from ..extraction.parsing import css, page_text
 from ..extraction.text import clean_text
 from ..items import Article
-from .base import Layout, Listing, Site, utf8_page
+from .base import Layout, Listing, Site
 
 HOME = "https://baochinhphu.vn/"
 #: ``/timelinelist/{zone id}/{page}.htm``: pages 2… of a zone, as the site's own script fetches them
@@ -86,7 +86,7 @@ class BaochinhphuSite(Site):
         return Listing(article_urls=found, next_page=next_page)
 
     def extract(self, url: str, html: str | bytes) -> Article:
-        doc = layered.parse_html(utf8_page(html))  # its charset is declared 10 kB into the head
+        doc = layered.parse_html(page_text(html))  # decoded as any page is (decoding.py)
         byline = self._prepare(doc)
         article = layered.extract(url, lxml_html.tostring(doc, encoding="unicode"), self)
         if byline:

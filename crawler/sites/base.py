@@ -18,17 +18,6 @@ from ..items import Article
 from ..urls import article_key
 
 
-def utf8_page(html: str | bytes) -> str | bytes:
-    """A page the site serves as UTF-8 but declares where libxml2 does not look (late in a long head,
-    or ``content`` before ``http-equiv``); bytes that are not UTF-8 stay bytes for the parser to judge."""
-    if isinstance(html, bytes):
-        try:
-            return html.decode("utf-8")
-        except UnicodeDecodeError:
-            return html
-    return html
-
-
 @dataclass(frozen=True)
 class Layout:
     """CSS selectors for one page design of a site; ``title``, ``content`` and ``marker`` identify it.

@@ -15,7 +15,8 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
 
-from ..extraction.parsing import css
+from ..extraction.parsing import css, page_text, parse_html
+from ..extraction.text import clean_text
 from ..items import Article
 from .base import Site
 
@@ -32,9 +33,6 @@ class PreparedSite(Site):
     category_link: str | None = None
 
     def extract(self, url: str, html: str | bytes) -> Article:
-        from ..extraction.parsing import page_text, parse_html
-        from ..extraction.text import clean_text
-
         doc = parse_html(page_text(html))  # bytes decoded as a crawl decodes them
         for element in [e for selector in self.drop for e in css(selector)(doc)]:
             _drop(element)

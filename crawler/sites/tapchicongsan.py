@@ -25,10 +25,10 @@ from lxml import html as lxml_html
 from lxml.etree import _Element
 
 from ..extraction import layered
-from ..extraction.parsing import css
+from ..extraction.parsing import css, page_text
 from ..extraction.text import clean_text
 from ..items import Article
-from .base import Layout, Listing, Site, utf8_page
+from .base import Layout, Listing, Site
 
 #: ``TCCS - `` / ``TCCS – ``: the journal's tag at the start of a lead
 LEAD_PREFIX = re.compile(r"^\s*TCCS\s*[-–—]\s*")
@@ -96,7 +96,7 @@ class TapchicongsanSite(Site):
         return Listing(article_urls=found, next_page=next_page)
 
     def extract(self, url: str, html: str | bytes) -> Article:
-        doc = layered.parse_html(utf8_page(html))  # Liferay writes ``content`` before ``http-equiv``
+        doc = layered.parse_html(page_text(html))  # decoded as any page is (decoding.py)
         lead, credits = self._prepare(doc)
         article = layered.extract(url, lxml_html.tostring(doc, encoding="unicode"), self)
         if article.title and article.layers.get("title") != f"site:{LAYOUT.name}":
