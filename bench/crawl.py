@@ -28,6 +28,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,19 +84,48 @@ class Run:
 
 
 def timed(command: list[str], copy: Copy, env: dict[str, str], cwd: Path) -> Run:
-    """Runs ``command``; pages are what the copy answered, peak RSS comes from ``wait4``."""
+    """Runs ``command``; pages are what the copy answered.  Peak RSS is the larger of
+    ``wait4``'s figure and the process tree's total sampled every 50 ms: a crawl that
+    extracts in worker processes (``crawler.pool``) is charged for them too."""
     before = copy.served
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            peak[0] = max(peak[0], _tree_rss_kib(process.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     assert process.stderr is not None
     errors = process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)
+    done.set()
+    sampler.join()
     process.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
     if process.returncode != 0:
         sys.exit(f"{command[:4]} failed ({process.returncode}):\n{errors.decode()[-2000:]}")
-    return Run(seconds, copy.served - before, usage.ru_maxrss / 1024)
+    return Run(seconds, copy.served - before, max(usage.ru_maxrss, peak[0]) / 1024)
+
+
+def _tree_rss_kib(pid: int) -> int:
+    """Resident KiB of ``pid`` and all its descendants, from ``/proc`` (Linux)."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+        except (OSError, ValueError):  # gone meanwhile
+            continue
+    return total
 
 
 def main() -> int:

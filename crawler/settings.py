@@ -21,6 +21,10 @@ DOWNLOAD_DELAY = 0.5
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 DOWNLOAD_TIMEOUT = 30
+# A callback's output is handled by CONCURRENT_ITEMS asyncio tasks, created for every
+# response (Scrapy's default, 100, made a crawl spend a third of its time starting
+# tasks).  An article page yields one item and a listing page a few dozen requests.
+CONCURRENT_ITEMS = 4
 # Scrapy's default (1 GiB) let a 1 MB gzip bomb inflate to 10⁹ bytes; the limit also
 # holds for the decompressed body (HttpCompressionMiddleware checks it while inflating)
 DOWNLOAD_MAXSIZE = MAX_PAGE_BYTES
@@ -84,6 +88,11 @@ PARTYFEED_REFRESH = False
 PARTYFEED_RETRY_AFTER_MAX = 120
 #: a feed whose newest item is this many days older than the site's newest article is stale
 PARTYFEED_FEED_STALE_DAYS = 7
+#: worker processes that extract article pages (None: one per core but one, at most 4;
+#: 0: all inline, on the reactor's thread) — see crawler.pool
+PARTYFEED_EXTRACT_PROCESSES = None
+#: article pages a crawl extracts inline before it starts those processes
+PARTYFEED_EXTRACT_INLINE = 100
 
 
 # backfill (``partyfeed backfill``, ``crawler.spiders.backfill``)

@@ -139,10 +139,10 @@ class BackfillSpider(SiteSpider):
                    if (m := pattern.search(response.urljoin(href)))]
         return max(numbers, default=0)
 
-    def parse_backfill_article(self, response: Response, category: str, page: int,
-                               key: str) -> Iterator[Article]:
+    async def parse_backfill_article(self, response: Response, category: str, page: int,
+                                     key: str) -> AsyncIterator[Article]:
         kept = False
-        for article in self.parse_article(response):
+        async for article in self.parse_article(response):
             published = article.published
             if published is not None and self.since and published < self.since:
                 self._stat("backfill/before_since")

@@ -32,12 +32,11 @@ from twisted.python.failure import Failure
 
 from ..archive.fetches import Fetches
 from ..discovery import NotAFeed, newest, read_feed
-from ..extraction.decoding import decode_page
-from ..extraction.layered import ExtractionError
 from ..httpcache import LISTING
 from ..items import Article
 from ..middlewares import MIRROR_OF, OffMirror
 from ..pipelines import STATS_PREFIX, record_rejection, store_failed
+from ..pool import ExtractionPool, default_processes
 from ..refresh import DEFAULT_POLICY, EVERYTHING
 from ..sites import Site
 from ..storage import Storage
@@ -87,6 +86,7 @@ class SiteSpider(scrapy.Spider):
         return spider
 
     def closed(self, reason: str) -> None:
+        self.extraction.close()
         self._save_validators()
         self._judge_feeds()
         self.storage.close()
@@ -207,7 +207,14 @@ class SiteSpider(scrapy.Spider):
                 self.site.name, category, self.max_pages or 1)
         return self._coverage[category]
 
-    def parse_article(self, response: Response) -> Iterator[Article]:
+    @cached_property
+    def extraction(self) -> ExtractionPool:
+        settings = self.crawler.settings
+        processes = settings.get("PARTYFEED_EXTRACT_PROCESSES")
+        return ExtractionPool(default_processes() if processes is None else int(processes),
+                              settings.getint("PARTYFEED_EXTRACT_INLINE"))
+
+    async def parse_article(self, response: Response) -> AsyncIterator[Article]:
         self._stat("pages/article")
         if not isinstance(response, TextResponse):  # an image, a PDF: no text to read
             logger.warning("cannot extract %s: not a text page", response.url)
@@ -216,21 +223,23 @@ class SiteSpider(scrapy.Spider):
             return
         # decoded like a browser, by the same function as ``partyfeed extract FILE``
         content_type = response.headers.get("Content-Type")
-        page = decode_page(response.body, content_type.decode("latin-1") if content_type else None)
-        if page.mislabelled:
+        result = await self.extraction.extract(
+            self.site.name, response.url, response.body,
+            content_type.decode("latin-1") if content_type else None)
+        if result.mislabelled:
             logger.warning("%s is UTF-8 but its %s names a single-byte charset: decoded as UTF-8",
-                           response.url, page.source)
+                           response.url, result.mislabelled)
             self._stat("decoding/mislabelled_utf8")
-        try:
-            yield self.site.extract(response.url, page.text)
-        except ExtractionError as exc:
-            logger.warning("cannot extract %s: %s", response.url, exc)
+        if result.unparseable:
+            logger.warning("cannot extract %s: %s", response.url, result.unparseable)
             record_rejection(self.crawler, self.storage, self.site.name, response.url,
-                             "unparseable", str(exc))
-        except Exception:
-            logger.exception("extractor crashed on %s", response.url)
+                             "unparseable", result.unparseable)
+        elif result.crashed:
+            logger.error("extractor crashed on %s:\n%s", response.url, result.crashed.rstrip())
             record_rejection(self.crawler, self.storage, self.site.name, response.url,
                              "extractor-error", "extractor raised; see the log")
+        elif result.article is not None:
+            yield result.article
 
     def on_error(self, failure: Failure) -> None:
         """Expected network failures: one log line, counted by kind, no traceback.
@@ -308,7 +317,7 @@ class SiteSpider(scrapy.Spider):
             return False
         return urlsplit(response.url).path.strip("/") == urlsplit(self.site.home).path.strip("/")
 
-    def parse_refresh(self, response: Response) -> Iterator[Article | scrapy.Request]:
+    async def parse_refresh(self, response: Response) -> AsyncIterator[Article | scrapy.Request]:
         """A refreshed article: unchanged (304), gone (asked twice), or read again — the
         pipeline then stores a new version if its content changed."""
         key, url = response.meta[REFRESHING]
@@ -323,7 +332,8 @@ class SiteSpider(scrapy.Spider):
                 self._stat("refresh/not_modified")
                 return
             self._stat("refresh/fetched")
-            yield from self.parse_article(response)
+            async for article in self.parse_article(response):
+                yield article
             return
         if not response.meta.get(RETRIED):
             # one bad answer may be a deploy or a cache hiccup: ask once more, plainly
