@@ -21,9 +21,12 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 import traceback
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .extraction.decoding import decode_page
@@ -69,13 +72,32 @@ def extract_page(site: str, url: str, body: bytes, content_type: str | None) -> 
         return Extracted(crashed=traceback.format_exc(), mislabelled=mislabelled)
 
 
-def _worker_started() -> None:
-    """Ctrl-C is the crawl's to handle (it closes the pool); an orphan dies with its crawl."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ctrl-C reaches the whole process group, and is the crawl's to handle: it finishes the
+    pages in hand, then closes the pool.  A worker dying of it instead would print a
+    traceback and lose its pages.  An ignored signal stays ignored across ``exec``, and
+    Python then installs no ``KeyboardInterrupt`` handler — so a worker spawned meanwhile
+    ignores Ctrl-C from its first instruction, not only once its imports are done."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _worker_started(crawl: int) -> None:
+    """A worker dies with its crawl: one of a crawl killed with ``kill -9`` would otherwise
+    wait for work forever."""
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the pool's own EOF handling ends it
-        pass
+    except (OSError, AttributeError):  # not Linux
+        return
+    if os.getppid() != crawl:  # the crawl died while this worker was starting
+        os._exit(1)
 
 
 class ExtractionPool:
@@ -97,7 +119,9 @@ class ExtractionPool:
         for attempt in (1, 2):
             pool = self._started()
             try:
-                return await asyncio.wrap_future(pool.submit(extract_page, site, url, body, content_type))
+                with _sigint_ignored():  # a process this submit spawns ignores Ctrl-C from birth
+                    future = pool.submit(extract_page, site, url, body, content_type)
+                return await asyncio.wrap_future(future)
             except BrokenProcessPool:
                 self._broken(pool)
                 if attempt == 2:
@@ -113,7 +137,7 @@ class ExtractionPool:
         if self._pool is None:
             # spawn, not fork: the crawl's process has threads (the writer) and a running reactor
             self._pool = ProcessPoolExecutor(self.processes, multiprocessing.get_context("spawn"),
-                                             initializer=_worker_started)
+                                             initializer=_worker_started, initargs=(os.getpid(),))
             logger.info("extracting in %d worker process(es)", self.processes)
         return self._pool
 

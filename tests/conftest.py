@@ -23,6 +23,7 @@ from datetime import datetime, timedelta, timezone
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -471,7 +472,7 @@ class SiteCopyFiles:
 
     def page(self, url: str) -> Path:
         """The file the copy serves for ``url`` (a folder's index.html)."""
-        path = self.root / url.split("://", 1)[1].split("/", 1)[1].split("?", 1)[0]
+        path = self.root / unquote(url.split("://", 1)[1].split("/", 1)[1].split("?", 1)[0])
         return path / "index.html" if path.is_dir() else path
 
 

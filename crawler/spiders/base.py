@@ -87,6 +87,8 @@ class SiteSpider(scrapy.Spider):
 
     def closed(self, reason: str) -> None:
         self.extraction.close()
+        if self.extraction.restarts:
+            self._stat("extraction/restarts", self.extraction.restarts)
         self._save_validators()
         self._judge_feeds()
         self.storage.close()
