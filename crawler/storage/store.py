@@ -15,12 +15,15 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
 from sqlalchemy import (
     Connection,
+    Update,
+    bindparam,
     case,
     create_engine,
     delete,
@@ -115,21 +118,14 @@ class Storage:
             "images": [asdict(image) for image in article.images], "body_html": article.body_html,
             "body_text": article.body_text,
         }
-        touch = (update(ArticleRow).where(ArticleRow.key == key)
-                 .values(last_seen=case((ArticleRow.content_hash == digest, now),
-                                        else_=ArticleRow.last_seen))
-                 .returning(ArticleRow.id, ArticleRow.content_hash, ArticleRow.version))
         for _attempt in range(2):
-            current = conn.execute(touch).first()
+            current = conn.execute(self._touch, {"key_": key, "digest": digest, "now": now}).first()
             if current is not None:
                 break
-            added = conn.execute(
-                self._insert(ArticleRow).values(
-                    key=key, **values, updated=article.updated, layers=article.layers,
-                    content_hash=digest, version=1, first_seen=now, changed_at=now,
-                    last_seen=now)
-                .on_conflict_do_nothing(index_elements=["key"]).returning(ArticleRow.id)
-            ).first()
+            added = conn.execute(self._add, {
+                "key": key, **values, "updated": article.updated, "layers": article.layers,
+                "content_hash": digest, "version": 1, "first_seen": now, "changed_at": now,
+                "last_seen": now}).first()
             if added is not None:
                 return "new"
         assert current is not None  # the racing insert committed: it is there now
@@ -154,6 +150,23 @@ class Storage:
             **values, updated=article.updated or now, layers=article.layers,
             content_hash=digest, version=version + 1, changed_at=now, last_seen=now))
         return "updated"
+
+    # The two statements every stored article runs, built once: building a statement
+    # with its values costs more Python than executing it, on the writer thread that
+    # shares the GIL with the reactor.
+    @cached_property
+    def _touch(self) -> Update:
+        """Seen again: ``last_seen`` moves if the content is unchanged; the row as it was."""
+        return (update(ArticleRow).where(ArticleRow.key == bindparam("key_"))
+                .values(last_seen=case((ArticleRow.content_hash == bindparam("digest"),
+                                        bindparam("now")), else_=ArticleRow.last_seen))
+                .returning(ArticleRow.id, ArticleRow.content_hash, ArticleRow.version))
+
+    @cached_property
+    def _add(self) -> Any:
+        """A new article (its columns come with the parameters); nothing if the key won a race."""
+        return (self._insert(ArticleRow).on_conflict_do_nothing(index_elements=["key"])
+                .returning(ArticleRow.id))
 
     def _add_version(self, conn: Connection, row_id: int, old: Any, values: dict[str, Any],
                      digest: str, now: datetime) -> None:
