@@ -38,6 +38,8 @@ _UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
 MAX_DURATION = timedelta(days=366)
 #: the most entries a feed may hold (a reader polls it whole)
 MAX_FEED_LIMIT = 1000
+#: worker processes a crawl may extract in (more would only wait for the downloads)
+MAX_EXTRACT_PROCESSES = 64
 #: the most listing pages a crawl follows per category
 MAX_PAGES = 1000
 
@@ -145,6 +147,9 @@ class Config:
     source: Path | None = None
     #: Redis that ``partyfeed worker`` processes share their queue through (None: no workers)
     redis_url: str | None = None
+    #: processes extracting article pages in a big crawl (None: one per core but one,
+    #: at most 4; 0: none, all on the reactor's thread) — see :mod:`crawler.pool`
+    extract_processes: int | None = None
 
     def site(self, name: str) -> SiteConfig:
         return self.sites.get(name) or SiteConfig(name=name)
@@ -240,7 +245,7 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
     if not isinstance(main, dict):
         raise ConfigError(f"{where}: [partyfeed] must be a table")
     unknown = set(main) - {"data_dir", "db", "feeds_dir", "feed_limit", "base_url", "serve",
-                           "redis"}
+                           "redis", "extract_processes"}
     if unknown:
         raise ConfigError(f"{where}: [partyfeed] has unknown keys: {', '.join(sorted(unknown))}")
 
@@ -262,6 +267,12 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
     if redis_url is not None and not str(redis_url).startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError(f"{where}: partyfeed.redis must be a redis:// URL, got {redis_url!r}")
 
+    processes = main.get("extract_processes")
+    if processes is not None and (not isinstance(processes, int) or isinstance(processes, bool)
+                                  or not 0 <= processes <= MAX_EXTRACT_PROCESSES):
+        raise ConfigError(f"{where}: partyfeed.extract_processes must be a whole number from 0 "
+                          f"to {MAX_EXTRACT_PROCESSES}")
+
     sites_raw = raw.get("sites", {})
     if not isinstance(sites_raw, dict):
         raise ConfigError(f"{where}: [sites] must be a table of [sites.<name>] tables")
@@ -280,4 +291,5 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         sites=sites,
         source=file if file.is_file() else None,
         redis_url=redis_url,
+        extract_processes=processes,
     )

@@ -90,7 +90,7 @@ PARTYFEED_RETRY_AFTER_MAX = 120
 PARTYFEED_FEED_STALE_DAYS = 7
 #: worker processes that extract article pages (None: one per core but one, at most 4;
 #: 0: all inline, on the reactor's thread) — see crawler.pool
-PARTYFEED_EXTRACT_PROCESSES = None
+PARTYFEED_EXTRACT_PROCESSES = load_config().extract_processes
 #: article pages a crawl extracts inline before it starts those processes
 PARTYFEED_EXTRACT_INLINE = 100
 

@@ -79,6 +79,8 @@ def scrapy_settings(config: Config, *, mirror: str | None = None, refresh: bool 
         "PARTYFEED_REFRESH": refresh,
         "LOG_LEVEL": log_level,
     }
+    if config.extract_processes is not None:
+        overrides["PARTYFEED_EXTRACT_PROCESSES"] = config.extract_processes
     if mirror:
         # a local copy needs no politeness, and robots.txt of a copy says nothing
         overrides.update(PARTYFEED_MIRROR=mirror, DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False,

@@ -37,6 +37,8 @@ def _one_line(result, status: int) -> str:  # noqa: ANN001 (a CompletedProcess)
     ("[sites.dangcongsan]\ninterval = 1e300\n", "at most 366 days"),
     ("[sites.dangcongsan]\ntime_limit = '99999999999d'\n", "time_limit"),
     ("[partyfeed]\nfeed_limit = 9223372036854775807\n", "feed_limit"),
+    ("[partyfeed]\nextract_processes = -1\n", "extract_processes must be a whole number from 0 to 64"),
+    ("[partyfeed]\nextract_processes = 'all'\n", "extract_processes"),
     ("[sites.dangcongsan]\nmax_pages = 9223372036854775807\n", "max_pages"),
     ("[sites.dangcongsn]\ninterval = '10m'\n", "no site called dangcongsn (sites: " + ", ".join(all_sites())),
 ])

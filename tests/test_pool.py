@@ -87,15 +87,16 @@ def _worker_of(crawl: subprocess.Popen[str]) -> int:
     raise AssertionError("no extraction worker appeared")
 
 
-def _crawl(install: Install, mirror: str, **popen: Any) -> subprocess.Popen[str]:
+def _crawl(install: Install, mirror: str, *settings: str, **popen: Any) -> subprocess.Popen[str]:
     """``scrapy crawl`` of the generated copy that extracts every page in one worker."""
     command = [sys.executable, "-m", "scrapy", "crawl", "dangcongsan", "-a",
                f"categories={','.join(CATEGORIES)}", "-a", "max_pages=5",
                "-s", f"PARTYFEED_MIRROR={mirror}", "-s", "DOWNLOAD_DELAY=0",
-               "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PARTYFEED_EXTRACT_PROCESSES=1",
-               "-s", "PARTYFEED_EXTRACT_INLINE=0"]
-    return subprocess.Popen(command, cwd=REPO, env=install.env, text=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **popen)
+               "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PARTYFEED_EXTRACT_INLINE=0",
+               *(settings or ("-s", "PARTYFEED_EXTRACT_PROCESSES=1"))]
+    popen.setdefault("env", install.env)
+    return subprocess.Popen(command, cwd=REPO, text=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, **popen)
 
 
 def _until(process: subprocess.Popen[str], pattern: str) -> list[str]:
@@ -169,3 +170,22 @@ def test_ctrl_c_stops_workers_quietly(install: Install) -> None:
         server.server_close()
     assert "Received SIGINT, shutting down gracefully" in log
     assert "Traceback" not in log and "KeyboardInterrupt" not in log, log[-3000:]
+
+
+def test_the_configuration_sets_the_workers(install: Install) -> None:
+    """``extract_processes`` in ``partyfeed.toml`` reaches ``scrapy crawl`` too."""
+    config = install.root / "partyfeed.toml"
+    config.write_text("[partyfeed]\nextract_processes = 2\n")
+    copy = Copy(60, templates())
+    server = serve(copy)
+    try:
+        crawl = _crawl(install, f"http://127.0.0.1:{server.server_address[1]}", "-s", "LOG_LEVEL=INFO",
+                       env={**install.env, "PARTYFEED_CONFIG": str(config)})
+        assert crawl.stderr is not None
+        log = crawl.stderr.read()
+        assert crawl.wait(timeout=60) == 0, log[-3000:]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "extracting in 2 worker process(es)" in log
+    assert "'partyfeed/articles/new': 60" in log
