@@ -1,4 +1,5 @@
-"""Downloader middlewares: a local copy in place of the site, and ``Retry-After`` honoured.
+"""Downloader middlewares: a local copy in place of the site, ``Retry-After`` honoured, and
+a failing site asked less often (:class:`BackoffMiddleware`).
 
 :class:`MirrorMiddleware` fetches a site from a local copy while keeping its real URLs.
 
@@ -27,7 +28,8 @@ from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.core.downloader import Slot
+from scrapy.exceptions import DownloadTimeoutError, IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
@@ -156,3 +158,72 @@ def retry_after(value: bytes | None, now: datetime | None = None) -> float | Non
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return (when - (now or datetime.now(timezone.utc))).total_seconds()
+
+
+class BackoffMiddleware:
+    """A site that fails is asked less often, and again as usual once it answers.
+
+    Each 429 or 5xx answer, and each request that timed out, doubles the delay of the
+    site's download slot — at least ``PARTYFEED_BACKOFF_START`` seconds, at most
+    ``PARTYFEED_BACKOFF_MAX``; each good answer halves it back to the delay it had before.
+    Scrapy retries such a page at once, and AutoThrottle follows latency but ignores
+    errors, so without this a site in trouble gets every request and two retries of each
+    at full pace.  (A refused connection is not backed off from: nobody is there to be
+    spared, and a crawl of a site that is down should end quickly.)
+
+    It sits outside ``RetryAfterMiddleware``: an answer that names its own wait is
+    waited for there as well.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.start = crawler.settings.getfloat("PARTYFEED_BACKOFF_START")
+        self.cap = crawler.settings.getfloat("PARTYFEED_BACKOFF_MAX")
+        #: slot key → its delay before it was backed off
+        self.usual: dict[str, float] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BackoffMiddleware:
+        if crawler.settings.getfloat("PARTYFEED_BACKOFF_MAX") <= 0:
+            raise NotConfigured
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if response.status == 429 or response.status >= 500:
+            self._slower(request, f"HTTP {response.status}")
+        else:
+            self._faster(request)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if isinstance(exception, DownloadTimeoutError):
+            self._slower(request, "timeout")
+
+    def _slot(self, request: Request) -> tuple[str, Slot] | tuple[None, None]:
+        key = request.meta.get("download_slot")
+        engine = self.crawler.engine
+        slot = engine.downloader.slots.get(key) if key and engine else None
+        return (key, slot) if slot is not None else (None, None)
+
+    def _slower(self, request: Request, why: str) -> None:
+        key, slot = self._slot(request)
+        if slot is None:
+            return
+        self.usual.setdefault(key, slot.delay)
+        delay = min(self.cap, max(self.start, slot.delay * 2))
+        if delay > slot.delay:
+            logger.info("%s answered %s: asking it at most every %.1fs", key, why, delay)
+        slot.delay = delay
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("partyfeed/backoff/slowed")
+        self.crawler.stats.max_value("partyfeed/backoff/max_delay", round(delay, 3))
+
+    def _faster(self, request: Request) -> None:
+        key, slot = self._slot(request)
+        if slot is None or key not in self.usual:
+            return
+        usual = self.usual[key]
+        slot.delay = max(usual, slot.delay / 2)
+        if slot.delay <= max(usual, self.start / 2):
+            slot.delay = usual
+            del self.usual[key]

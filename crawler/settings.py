@@ -57,6 +57,8 @@ LOG_FORMATTER = "crawler.logformatter.ArticleLogFormatter"
 DOWNLOADER_MIDDLEWARES = {
     # just outside RetryMiddleware (550): sees a 429/503 first and waits as asked
     "crawler.middlewares.RetryAfterMiddleware": 560,
+    # outside both: sees every 429/5xx answer and timeout before a retry is scheduled
+    "crawler.middlewares.BackoffMiddleware": 570,
     "crawler.middlewares.MirrorMiddleware": 950,
 }
 ITEM_PIPELINES = {
@@ -86,6 +88,10 @@ PARTYFEED_CATEGORIES: list[str] = []
 PARTYFEED_REFRESH = False
 #: longest ``Retry-After`` (seconds) waited for before retrying a 429/503; longer: no retry
 PARTYFEED_RETRY_AFTER_MAX = 120
+#: a 429/5xx answer or a timeout doubles the site's delay between requests, from this many
+#: seconds up to PARTYFEED_BACKOFF_MAX (0: no backoff); good answers halve it back
+PARTYFEED_BACKOFF_START = 1.0
+PARTYFEED_BACKOFF_MAX = 60.0
 #: a feed whose newest item is this many days older than the site's newest article is stale
 PARTYFEED_FEED_STALE_DAYS = 7
 #: worker processes that extract article pages (None: one per core but one, at most 4;
