@@ -27,8 +27,8 @@ from typing import Any
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 from scrapy import Request
-from scrapy.crawler import Crawler
 from scrapy.core.downloader import Slot
+from scrapy.crawler import Crawler
 from scrapy.exceptions import DownloadTimeoutError, IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future

@@ -12,10 +12,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from crawler.pool import ExtractionPool, Extracted, extract_page
+from crawler.pool import Extracted, ExtractionPool, extract_page
 from crawler.sites import all_sites
 
 from .conftest import REPO, Install, SiteCopyFiles
@@ -110,21 +112,33 @@ def _until(process: subprocess.Popen[str], pattern: str) -> list[str]:
     raise AssertionError(f"no {pattern!r} in the log:\n{''.join(seen[-30:])}")
 
 
-def test_a_killed_worker_costs_no_page(install: Install) -> None:
-    """``kill -9`` of the worker while it starts, holding the first page: the pool is
-    started again, the pages it held are read again, every article is stored once."""
-    copy = Copy(240, templates())
-    server = serve(copy)
+@contextmanager
+def _generated(articles: int) -> Iterator[str]:
+    """A generated copy of ``articles`` articles on loopback: its base URL."""
+    server = serve(Copy(articles, templates()))
     try:
-        crawl = _crawl(install, f"http://127.0.0.1:{server.server_address[1]}")
-        _until(crawl, r"extracting in 1 worker process")
-        os.kill(_worker_of(crawl), signal.SIGKILL)
-        assert crawl.stderr is not None
-        log = crawl.stderr.read()
-        assert crawl.wait(timeout=60) == 0, log[-3000:]
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _rest_of_log(crawl: subprocess.Popen[str], status: int = 0) -> str:
+    """The crawl's log to its end, once it exited with ``status``."""
+    assert crawl.stderr is not None
+    log = crawl.stderr.read()
+    assert crawl.wait(timeout=60) == status, log[-3000:]
+    return log
+
+
+def test_a_killed_worker_costs_no_page(install: Install) -> None:
+    """``kill -9`` of the worker while it starts, holding the first page: the pool is
+    started again, the pages it held are read again, every article is stored once."""
+    with _generated(240) as mirror:
+        crawl = _crawl(install, mirror)
+        _until(crawl, r"extracting in 1 worker process")
+        os.kill(_worker_of(crawl), signal.SIGKILL)
+        log = _rest_of_log(crawl)
     assert "an extraction worker died; starting the pool again" in log
     assert "'partyfeed/extraction/restarts': 1" in log
     assert "'partyfeed/articles/new': 240" in log and "Traceback" not in log
@@ -136,38 +150,26 @@ def test_a_killed_worker_costs_no_page(install: Install) -> None:
 
 
 def test_a_killed_crawl_takes_its_workers_with_it(install: Install) -> None:
-    copy = Copy(240, templates())
-    server = serve(copy)
-    try:
-        crawl = _crawl(install, f"http://127.0.0.1:{server.server_address[1]}")
+    with _generated(240) as mirror:
+        crawl = _crawl(install, mirror)
         _until(crawl, r"extracting in 1 worker process")
         worker = os.pidfd_open(_worker_of(crawl))
         crawl.kill()
         crawl.wait(timeout=60)
         readable, _, _ = select.select([worker], [], [], 30)  # the worker's exit, or 30 s
         os.close(worker)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert readable, "the extraction worker outlived its crawl"
 
 
 def test_ctrl_c_stops_workers_quietly(install: Install) -> None:
     """Ctrl-C reaches the whole process group: the workers leave it to the crawl, which
     finishes the pages in hand and closes the pool — no traceback from a worker."""
-    copy = Copy(240, templates())
-    server = serve(copy)
-    try:
-        crawl = _crawl(install, f"http://127.0.0.1:{server.server_address[1]}", process_group=0)
+    with _generated(240) as mirror:
+        crawl = _crawl(install, mirror, process_group=0)
         _until(crawl, r"extracting in 1 worker process")
         _worker_of(crawl)
         os.killpg(crawl.pid, signal.SIGINT)
-        assert crawl.stderr is not None
-        log = crawl.stderr.read()
-        assert crawl.wait(timeout=60) == 0
-    finally:
-        server.shutdown()
-        server.server_close()
+        log = _rest_of_log(crawl)
     assert "Received SIGINT, shutting down gracefully" in log
     assert "Traceback" not in log and "KeyboardInterrupt" not in log, log[-3000:]
 
@@ -176,16 +178,8 @@ def test_the_configuration_sets_the_workers(install: Install) -> None:
     """``extract_processes`` in ``partyfeed.toml`` reaches ``scrapy crawl`` too."""
     config = install.root / "partyfeed.toml"
     config.write_text("[partyfeed]\nextract_processes = 2\n")
-    copy = Copy(60, templates())
-    server = serve(copy)
-    try:
-        crawl = _crawl(install, f"http://127.0.0.1:{server.server_address[1]}", "-s", "LOG_LEVEL=INFO",
-                       env={**install.env, "PARTYFEED_CONFIG": str(config)})
-        assert crawl.stderr is not None
-        log = crawl.stderr.read()
-        assert crawl.wait(timeout=60) == 0, log[-3000:]
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _generated(60) as mirror:
+        log = _rest_of_log(_crawl(install, mirror, "-s", "LOG_LEVEL=INFO",
+                                  env={**install.env, "PARTYFEED_CONFIG": str(config)}))
     assert "extracting in 2 worker process(es)" in log
     assert "'partyfeed/articles/new': 60" in log

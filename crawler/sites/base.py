@@ -13,6 +13,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
 
+from ..extraction.layered import extract
 from ..extraction.parsing import css
 from ..items import Article
 from ..urls import article_key
@@ -118,6 +119,4 @@ class Site:
         return Listing(article_urls=found, next_page=next_page)
 
     def extract(self, url: str, html: str | bytes) -> Article:
-        from ..extraction.layered import extract
-
         return extract(url, html, self)
