@@ -9,8 +9,11 @@ the first failure: one log line, the spider closed as ``store-failed``, the run 
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC
+from functools import partial
+from typing import TYPE_CHECKING, Any, cast
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
@@ -25,9 +28,10 @@ from .extraction.verdict import not_an_article
 from .items import Article, Image
 from .limits import MAX_CHARS, MAX_ITEMS, cut_html, cut_text
 from .sites import site_for_url
-from .storage import Outcome, Storage
 from .urls import article_key, canonical_url
-from .writer import BatchWriter
+
+if TYPE_CHECKING:
+    from .spiders.base import SiteSpider
 
 logger = logging.getLogger(__name__)
 
@@ -136,17 +140,14 @@ class LimitPipeline:
 
 
 class StorePipeline:
-    """Hands articles to the crawl's :class:`~crawler.writer.BatchWriter` and waits for the
-    commit, so the reactor never blocks on the database and nothing is counted as stored
-    before it is."""
+    """Hands articles to the spider's database writer (:attr:`SiteSpider.writer
+    <crawler.spiders.base.SiteSpider.writer>`) and waits for the commit, so the reactor
+    never blocks on the database and nothing is counted as stored before it is."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.storage = Storage(crawler.settings["PARTYFEED_DB"])
-        self.writer: BatchWriter[tuple[str, Article], Outcome] = BatchWriter(self.storage.upsert_many)
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(self.request_scheduled, signal=signals.request_scheduled)
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -156,9 +157,11 @@ class StorePipeline:
         assert self.crawler.stats is not None
         if self.crawler.stats.get_value(STORE_ERROR):
             raise StoreFailed()  # items already in flight when the first write failed
+        spider = _spider(self.crawler)
         key = article_key(site_for_url(item.url), item.url)
         try:
-            outcome = await self.writer.write((key, item))
+            outcome = await spider.writer.write(partial(spider.storage.upsert_in, key=key,
+                                                        article=item))
         except SQLAlchemyError as exc:
             store_failed(self.crawler, exc)
             raise StoreFailed() from None
@@ -178,7 +181,7 @@ class StorePipeline:
         reason = getattr(exception, "reason", "dropped")
         url = getattr(item, "url", None) or (response.url if response is not None else "?")
         site = str(getattr(item, "site", None) or getattr(spider, "name", "?"))
-        record_rejection(self.crawler, self.storage, site, url, reason, str(exception))
+        record_rejection(self.crawler, site, url, reason, str(exception))
 
     def request_scheduled(self, request: Request, spider: object = None) -> None:
         """Scrapy's offsite middleware drops a redirect to another host as it is scheduled,
@@ -189,24 +192,36 @@ class StorePipeline:
         site = site_for_url(origin) if origin else None
         if (site is not None and not site.owns(request.url) and not request.dont_filter
                 and not request.meta.get("allow_offsite")):
-            record_rejection(self.crawler, self.storage, site.name, origin, "off-site",
+            record_rejection(self.crawler, site.name, origin, "off-site",
                              f"off-site: redirected to {request.url}")
 
-    def spider_closed(self) -> None:
-        self.writer.close()
-        self.storage.close()
+
+def _spider(crawler: Crawler) -> SiteSpider:
+    """The crawl's spider: it owns the crawl's storage and database writer."""
+    return cast("SiteSpider", crawler.spider)
 
 
-def record_rejection(crawler: Crawler, storage: Storage, site: str, url: str, reason: str,
-                     detail: str) -> None:
-    """Count a rejected page in the stats and keep it for ``partyfeed extract``."""
+def record_rejection(crawler: Crawler, site: str, url: str, reason: str, detail: str) -> None:
+    """Count a rejected page in the stats and keep it for ``partyfeed extract``: written by
+    the crawl's database writer, not waited for (a refused write stops the crawl)."""
     assert crawler.stats is not None
     crawler.stats.inc_value(f"{STATS_PREFIX}/articles/rejected")
     crawler.stats.inc_value(f"{STATS_PREFIX}/rejected/{reason}")
-    try:
-        storage.record_rejection(site, url, detail or reason)
-    except SQLAlchemyError as exc:
-        store_failed(crawler, exc)
+    spider = _spider(crawler)
+    written = spider.writer.submit(partial(spider.storage.reject_in, site=site, url=url,
+                                           reason=detail or reason))
+    written.add_done_callback(partial(report_failed_write, crawler))
+
+
+def report_failed_write(crawler: Crawler, written: Future[Any]) -> None:
+    """A write the crawl did not wait for failed: :func:`store_failed`, on the reactor."""
+    exc = written.exception()
+    if isinstance(exc, SQLAlchemyError):
+        from twisted.internet import reactor
+
+        reactor.callFromThread(store_failed, crawler, exc)  # type: ignore[attr-defined]
+    elif exc is not None:
+        logger.error("a database write failed", exc_info=exc)
 
 
 class StoreFailed(DropItem):
@@ -234,7 +249,8 @@ def store_failed(crawler: Crawler, exc: SQLAlchemyError) -> None:
     message = database_error(exc)
     crawler.stats.set_value(STORE_ERROR, message)
     logger.error("cannot write to the database: %s; stopping the crawl", message)
-    deferred_from_coro(crawler.engine.close_spider_async(reason=STORE_FAILED))
+    if crawler.engine.spider is not None:  # not closed already (its last writes failing)
+        deferred_from_coro(crawler.engine.close_spider_async(reason=STORE_FAILED))
 
 
 

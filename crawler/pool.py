@@ -78,7 +78,8 @@ def _sigint_ignored() -> Iterator[None]:
     pages in hand, then closes the pool.  A worker dying of it instead would print a
     traceback and lose its pages.  An ignored signal stays ignored across ``exec``, and
     Python then installs no ``KeyboardInterrupt`` handler — so a worker spawned meanwhile
-    ignores Ctrl-C from its first instruction, not only once its imports are done."""
+    ignores Ctrl-C from its first instruction, not only once its imports are done.  (A
+    Ctrl-C in these few milliseconds, once per pool, is lost: press it again.)"""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -119,9 +120,8 @@ class ExtractionPool:
         for attempt in (1, 2):
             pool = self._started()
             try:
-                with _sigint_ignored():  # a process this submit spawns ignores Ctrl-C from birth
-                    future = pool.submit(extract_page, site, url, body, content_type)
-                return await asyncio.wrap_future(future)
+                return await asyncio.wrap_future(pool.submit(extract_page, site, url, body,
+                                                             content_type))
             except BrokenProcessPool:
                 self._broken(pool)
                 if attempt == 2:
@@ -136,8 +136,14 @@ class ExtractionPool:
     def _started(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # spawn, not fork: the crawl's process has threads (the writer) and a running reactor
-            self._pool = ProcessPoolExecutor(self.processes, multiprocessing.get_context("spawn"),
-                                             initializer=_worker_started, initargs=(os.getpid(),))
+            pool = ProcessPoolExecutor(self.processes, multiprocessing.get_context("spawn"),
+                                       initializer=_worker_started, initargs=(os.getpid(),))
+            with _sigint_ignored():
+                # each submit finding no idle worker starts one: all of them start here, at
+                # once, and no later submit starts another
+                for _ in range(self.processes):
+                    pool.submit(int)
+            self._pool = pool
             logger.info("extracting in %d worker process(es)", self.processes)
         return self._pool
 

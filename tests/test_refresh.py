@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import shutil
 import socket
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
@@ -20,12 +22,19 @@ from scheduler.sitecopy import serving
 from .conftest import SITE_ROOT, Install
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+T = TypeVar("T")
 
 
 def _article(n: int, published: datetime) -> Article:
     return Article(url=f"https://dangcongsan.vn/thoi-su/bai-{n}.html", site="dangcongsan",
                    title=f"Bài {n}", published=published, body_text=f"Nội dung bài {n}.",
                    article_id=str(n))
+
+
+def _in_transaction(storage: Storage, write: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """A write of :class:`Fetches` in a transaction of its own (a crawl batches them)."""
+    with storage.engine.begin() as conn:
+        return write(conn, *args, **kwargs)
 
 
 def test_young_articles_are_due_often_and_old_ones_rarely(db_url: str) -> None:
@@ -37,7 +46,7 @@ def test_young_articles_are_due_often_and_old_ones_rarely(db_url: str) -> None:
                4: timedelta(days=10), 5: timedelta(days=31)}
     for n, age in ages.items():
         storage.upsert(f"dangcongsan:{n}", _article(n, NOW - age))
-        fetches.record(f"dangcongsan:{n}", "dangcongsan", _article(n, NOW).url, 200,
+        _in_transaction(storage, fetches.record, f"dangcongsan:{n}", "dangcongsan", _article(n, NOW).url, 200,
                        NOW - checked[n], etag=f'"e{n}"')
     due = fetches.due("dangcongsan", NOW)
     # 1: a day old, unchecked for 7 h (> 6 h); 3: 20 days, 4 days (> 3 d); 5: 400 days, 31 d (> 30 d)
@@ -46,7 +55,8 @@ def test_young_articles_are_due_often_and_old_ones_rarely(db_url: str) -> None:
     assert fetches.due("dangcongsan", NOW, limit=1) == due[:1]
     assert DEFAULT_POLICY.every(timedelta(days=2)) < DEFAULT_POLICY.every(timedelta(days=60))
     # a removed article is never asked for again
-    fetches.mark_removed("dangcongsan:1", "dangcongsan", _article(1, NOW).url, 404, "HTTP 404", NOW)
+    _in_transaction(storage, fetches.mark_removed, "dangcongsan:1", "dangcongsan",
+                    _article(1, NOW).url, 404, "HTTP 404", NOW)
     assert "dangcongsan:1" not in [d.key for d in fetches.due("dangcongsan", NOW)]
     storage.close()
 
@@ -56,15 +66,15 @@ def test_a_takedown_is_recorded_once_however_often_it_is_seen(db_url: str) -> No
     fetches = Fetches(storage.engine)
     storage.upsert("dangcongsan:1", _article(1, NOW))
     url = _article(1, NOW).url
-    assert fetches.mark_removed("dangcongsan:1", "dangcongsan", url, 404, "HTTP 404", NOW)
-    assert not fetches.mark_removed("dangcongsan:1", "dangcongsan", url, 410, "HTTP 410",
+    assert _in_transaction(storage, fetches.mark_removed, "dangcongsan:1", "dangcongsan", url, 404, "HTTP 404", NOW)
+    assert not _in_transaction(storage, fetches.mark_removed, "dangcongsan:1", "dangcongsan", url, 410, "HTTP 410",
                                     NOW + timedelta(hours=6))
     [removal] = fetches.removals("dangcongsan")
     assert removal.removed_at == NOW and removal.reason == "HTTP 404"
     # back again: no longer removed; a later takedown is news again
-    fetches.record("dangcongsan:1", "dangcongsan", url, 200, NOW + timedelta(days=1))
+    _in_transaction(storage, fetches.record, "dangcongsan:1", "dangcongsan", url, 200, NOW + timedelta(days=1))
     assert fetches.removals("dangcongsan") == []
-    assert fetches.mark_removed("dangcongsan:1", "dangcongsan", url, 404, "HTTP 404",
+    assert _in_transaction(storage, fetches.mark_removed, "dangcongsan:1", "dangcongsan", url, 404, "HTTP 404",
                                 NOW + timedelta(days=2))
     storage.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -41,8 +41,11 @@ class Fetches:
         self.engine = engine
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
-    def record(self, key: str, site: str, url: str, status: int, now: datetime, *,
-               etag: str | None = None, last_modified: str | None = None) -> None:
+    # The writes take the connection of a transaction the caller holds: a crawl runs them
+    # on its database writer (crawler.writer), batched with the articles it stores.
+
+    def record(self, conn: Connection, key: str, site: str, url: str, status: int, now: datetime,
+               *, etag: str | None = None, last_modified: str | None = None) -> None:
         """A page answered ``status`` (200 or 304): it is there, checked now.  A 304
         keeps the stored validators and counts as seeing the stored version again; a 200
         replaces the validators (the pipeline then stores what it read).  An article seen
@@ -55,37 +58,33 @@ class Fetches:
             changing.update(etag=etag, last_modified=last_modified)
         del changing["key"]
         stmt = self._insert(FetchState).values(**values)
-        with self.engine.begin() as conn:
-            conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_=changing))
-            if status == 304:
-                # the site vouches the stored content is current: seen again, as an
-                # identical refetch would record it
-                row = conn.execute(update(ArticleRow).where(ArticleRow.key == key)
-                                   .values(last_seen=now)
-                                   .returning(ArticleRow.id, ArticleRow.version)).first()
-                if row is not None:
-                    conn.execute(update(ArticleVersion).where(
-                        ArticleVersion.article == row.id, ArticleVersion.version == row.version)
-                        .values(last_seen=now))
+        conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_=changing))
+        if status == 304:
+            # the site vouches the stored content is current: seen again, as an
+            # identical refetch would record it
+            row = conn.execute(update(ArticleRow).where(ArticleRow.key == key)
+                               .values(last_seen=now)
+                               .returning(ArticleRow.id, ArticleRow.version)).first()
+            if row is not None:
+                conn.execute(update(ArticleVersion).where(
+                    ArticleVersion.article == row.id, ArticleVersion.version == row.version)
+                    .values(last_seen=now))
 
-    def record_first(self, site: str, pages: list[tuple[str, str, str | None, str | None]],
-                     now: datetime) -> None:
+    def record_first(self, conn: Connection, site: str,
+                     pages: list[tuple[str, str, str | None, str | None]], now: datetime) -> None:
         """The validators of articles fetched for the first time, ``(key, url, etag,
-        last_modified)`` each, in one transaction: a crawl hands them over once, at its end,
-        instead of one write per page on the crawl's thread."""
-        if not pages:
-            return
-        with self.engine.begin() as conn:
-            for key, url, etag, last_modified in pages:
-                values = {"key": key, "site": site, "url": url, "status": 200, "checked_at": now,
-                          "removed_at": None, "removed_reason": None, "etag": etag,
-                          "last_modified": last_modified}
-                changing = {k: v for k, v in values.items() if k != "key"}
-                conn.execute(self._insert(FetchState).values(**values)
-                             .on_conflict_do_update(index_elements=["key"], set_=changing))
+        last_modified)`` each: a crawl hands them over once, at its end, instead of one
+        write per page."""
+        for key, url, etag, last_modified in pages:
+            values = {"key": key, "site": site, "url": url, "status": 200, "checked_at": now,
+                      "removed_at": None, "removed_reason": None, "etag": etag,
+                      "last_modified": last_modified}
+            changing = {k: v for k, v in values.items() if k != "key"}
+            conn.execute(self._insert(FetchState).values(**values)
+                         .on_conflict_do_update(index_elements=["key"], set_=changing))
 
-    def mark_removed(self, key: str, site: str, url: str, status: int, reason: str,
-                     now: datetime) -> bool:
+    def mark_removed(self, conn: Connection, key: str, site: str, url: str, status: int,
+                     reason: str, now: datetime) -> bool:
         """Record a takedown; True when it is news (an article already removed stays
         removed since the first time, so a page flapping is one entry per takedown)."""
         stmt = self._insert(FetchState).values(
@@ -96,9 +95,8 @@ class Fetches:
             set_={"status": status, "checked_at": now,
                   "removed_at": func.coalesce(FetchState.removed_at, now),
                   "removed_reason": func.coalesce(FetchState.removed_reason, reason)})
-        with self.engine.begin() as conn:
-            before = conn.scalar(select(FetchState.removed_at).where(FetchState.key == key))
-            conn.execute(stmt)
+        before = conn.scalar(select(FetchState.removed_at).where(FetchState.key == key))
+        conn.execute(stmt)
         return before is None
 
     def due(self, site: str, now: datetime, policy: RefreshPolicy = DEFAULT_POLICY,

@@ -20,8 +20,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..sites import all_sites
 from ..storage import ArticleRow
-from ..urls import canonical_url
 from ..storage.tracking import ArticleStory, StoryBand
+from ..urls import canonical_url
 
 WINDOW = timedelta(days=30)
 

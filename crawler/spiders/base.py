@@ -15,9 +15,9 @@ gone stale never stops a crawl — the listings follow regardless — and is cou
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -26,6 +26,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
@@ -35,12 +36,13 @@ from ..discovery import NotAFeed, newest, read_feed
 from ..httpcache import LISTING
 from ..items import Article
 from ..middlewares import MIRROR_OF, OffMirror
-from ..pipelines import STATS_PREFIX, record_rejection, store_failed
+from ..pipelines import STATS_PREFIX, record_rejection, report_failed_write, store_failed
 from ..pool import ExtractionPool, default_processes
 from ..refresh import DEFAULT_POLICY, EVERYTHING
 from ..sites import Site
 from ..storage import Storage
 from ..urls import article_key, canonical_url
+from ..writer import BatchWriter
 
 logger = logging.getLogger(__name__)
 #: request meta: ``(stored key, canonical URL)`` of a known article being refreshed
@@ -85,11 +87,20 @@ class SiteSpider(scrapy.Spider):
         crawler.signals.connect(spider.keep_validators, signal=signals.response_received)
         return spider
 
+    @cached_property
+    def writer(self) -> BatchWriter[Callable[[Connection], Any], Any]:
+        """The crawl's one database writer: articles (from the store pipeline), rejections,
+        refresh results and validators all go through it, batched, so no write waits on
+        the reactor's thread — not even for SQLite's lock, which a backfill or a feed build
+        beside the crawl may hold for seconds."""
+        return BatchWriter(self.storage.run_many)
+
     def closed(self, reason: str) -> None:
         self.extraction.close()
         if self.extraction.restarts:
             self._stat("extraction/restarts", self.extraction.restarts)
         self._save_validators()
+        self.writer.close()  # writes what is queued: the last rejections, the validators
         self._judge_feeds()
         self.storage.close()
 
@@ -220,7 +231,7 @@ class SiteSpider(scrapy.Spider):
         self._stat("pages/article")
         if not isinstance(response, TextResponse):  # an image, a PDF: no text to read
             logger.warning("cannot extract %s: not a text page", response.url)
-            record_rejection(self.crawler, self.storage, self.site.name, response.url,
+            record_rejection(self.crawler, self.site.name, response.url,
                              "unparseable", f"not a text page ({type(response).__name__})")
             return
         # decoded like a browser, by the same function as ``partyfeed extract FILE``
@@ -234,11 +245,11 @@ class SiteSpider(scrapy.Spider):
             self._stat("decoding/mislabelled_utf8")
         if result.unparseable:
             logger.warning("cannot extract %s: %s", response.url, result.unparseable)
-            record_rejection(self.crawler, self.storage, self.site.name, response.url,
+            record_rejection(self.crawler, self.site.name, response.url,
                              "unparseable", result.unparseable)
         elif result.crashed:
             logger.error("extractor crashed on %s:\n%s", response.url, result.crashed.rstrip())
-            record_rejection(self.crawler, self.storage, self.site.name, response.url,
+            record_rejection(self.crawler, self.site.name, response.url,
                              "extractor-error", "extractor raised; see the log")
         elif result.article is not None:
             yield result.article
@@ -255,7 +266,7 @@ class SiteSpider(scrapy.Spider):
         if refused:
             url = failure.request.meta.get(MIRROR_OF, failure.request.url)
             logger.warning("rejected %s: %s", url, refused)
-            record_rejection(self.crawler, self.storage, self.site.name, url, refused,
+            record_rejection(self.crawler, self.site.name, url, refused,
                              f"{refused}: {failure.getErrorMessage()}")
             return
         response = getattr(failure.value, "response", None)
@@ -301,10 +312,19 @@ class SiteSpider(scrapy.Spider):
                                         canonical_url(response.url), etag, modified))
 
     def _save_validators(self) -> None:
+        if self._first_fetches:
+            written = self.writer.submit(partial(self.fetches.record_first, site=self.site.name,
+                                                 pages=self._first_fetches, now=datetime.now(UTC)))
+            written.add_done_callback(partial(report_failed_write, self.crawler))
+
+    async def _write(self, job: Callable[[Connection], Any]) -> tuple[bool, Any]:
+        """Whether the writer committed ``job``, and its result: the database may refuse it
+        (the crawl is then stopping: :func:`~crawler.pipelines.store_failed`)."""
         try:
-            self.fetches.record_first(self.site.name, self._first_fetches, datetime.now(UTC))
-        except SQLAlchemyError as exc:  # a full disk: the crawl stops, said once
+            return True, await self.writer.write(job)
+        except SQLAlchemyError as exc:
             store_failed(self.crawler, exc)
+            return False, None
 
     @staticmethod
     def _validators(response: Response) -> tuple[str | None, str | None]:
@@ -328,8 +348,11 @@ class SiteSpider(scrapy.Spider):
                 else "redirected to the home page" if self._gone_home(response) else None)
         if gone is None:
             etag, modified = self._validators(response)
-            self.fetches.record(key, self.site.name, url, response.status, now,
-                                etag=etag, last_modified=modified)
+            written, _ = await self._write(partial(
+                self.fetches.record, key=key, site=self.site.name, url=url,
+                status=response.status, now=now, etag=etag, last_modified=modified))
+            if not written:
+                return
             if response.status == 304:
                 self._stat("refresh/not_modified")
                 return
@@ -345,7 +368,9 @@ class SiteSpider(scrapy.Spider):
                                  meta={REFRESHING: (key, url), RETRIED: True,
                                        "handle_httpstatus_list": REFRESH_STATUSES})
             return
-        if self.fetches.mark_removed(key, self.site.name, url, response.status, gone, now):
+        _, news = await self._write(partial(self.fetches.mark_removed, key=key, site=self.site.name,
+                                            url=url, status=response.status, reason=gone, now=now))
+        if news:
             logger.info("removed: %s (%s)", url, gone)
             self._stat("refresh/removed")
 

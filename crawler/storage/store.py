@@ -12,12 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime, timezone
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 from sqlalchemy import (
@@ -52,6 +52,8 @@ from .versions import Version, suspicious_change
 
 #: ``suspicious``: content changed in a way that looks like a broken fetch (see ``versions``)
 Outcome = Literal["new", "updated", "unchanged", "suspicious"]
+#: what a job run by :meth:`Storage.run_many` returns
+R = TypeVar("R")
 
 #: the fields of a version (what ``article_contents`` keeps)
 CONTENT_FIELDS = ("url", "title", "published", "summary", "authors", "source", "category",
@@ -94,15 +96,16 @@ class Storage:
 
     def upsert(self, key: str, article: Article) -> Outcome:
         """Store ``article`` under ``key``: new, a new version, or just seen again."""
-        return self.upsert_many([(key, article)])[0]
+        return self.run_many([partial(self.upsert_in, key=key, article=article)])[0]
 
-    def upsert_many(self, articles: Sequence[tuple[str, Article]]) -> list[Outcome]:
-        """Store each ``(key, article)``, all in one transaction: one commit (one fsync on
-        SQLite) for a whole batch, and either every article of it is kept or none is."""
+    def run_many(self, jobs: Sequence[Callable[[Connection], R]]) -> list[R]:
+        """Run each job on one connection, all in one transaction: one commit for a whole
+        batch (what :class:`~crawler.writer.BatchWriter` hands over), and either every
+        job's writes are kept or none are."""
         with self.engine.begin() as conn:
-            return [self._upsert(conn, key, article) for key, article in articles]
+            return [job(conn) for job in jobs]
 
-    def _upsert(self, conn: Connection, key: str, article: Article) -> Outcome:
+    def upsert_in(self, conn: Connection, key: str, article: Article) -> Outcome:
         """The first statement is a write (``last_seen`` of an unchanged article), so the
         transaction holds the write lock (SQLite) or the row (PostgreSQL) before it
         reads the version it builds on."""
@@ -257,9 +260,11 @@ class Storage:
             return int(conn.scalar(query) or 0)
 
     def record_rejection(self, site: str, url: str, reason: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(insert(Rejection).values(
-                site=site, url=url, reason=reason, at=utcnow()))
+        self.run_many([partial(self.reject_in, site=site, url=url, reason=reason)])
+
+    @staticmethod
+    def reject_in(conn: Connection, site: str, url: str, reason: str) -> None:
+        conn.execute(insert(Rejection).values(site=site, url=url, reason=reason, at=utcnow()))
 
     def record_run(self, **values: Any) -> None:
         with self.engine.begin() as conn:
