@@ -222,8 +222,8 @@ class BackoffMiddleware:
         key, slot = self._slot(request)
         if slot is None or key not in self.usual:
             return
-        usual = self.usual[key]
-        slot.delay = max(usual, slot.delay / 2)
-        if slot.delay <= max(usual, self.start / 2):
-            slot.delay = usual
-            del self.usual[key]
+        halved = slot.delay / 2
+        if halved > max(self.usual[key], self.start / 2):
+            slot.delay = halved
+        else:  # back where it was: forget the backoff
+            slot.delay = self.usual.pop(key)

@@ -208,9 +208,8 @@ def record_rejection(crawler: Crawler, site: str, url: str, reason: str, detail:
     crawler.stats.inc_value(f"{STATS_PREFIX}/articles/rejected")
     crawler.stats.inc_value(f"{STATS_PREFIX}/rejected/{reason}")
     spider = _spider(crawler)
-    written = spider.writer.submit(partial(spider.storage.reject_in, site=site, url=url,
-                                           reason=detail or reason))
-    written.add_done_callback(partial(report_failed_write, crawler))
+    spider.write_later(partial(spider.storage.reject_in, site=site, url=url,
+                               reason=detail or reason))
 
 
 def report_failed_write(crawler: Crawler, written: Future[Any]) -> None:

@@ -117,16 +117,14 @@ class ExtractionPool:
         self.seen += 1
         if not self.processes or self.seen <= self.inline:
             return extract_page(site, url, body, content_type)
-        for attempt in (1, 2):
+        for _attempt in range(2):  # a second pool if the first dies holding this page
             pool = self._started()
             try:
                 return await asyncio.wrap_future(pool.submit(extract_page, site, url, body,
                                                              content_type))
             except BrokenProcessPool:
                 self._broken(pool)
-                if attempt == 2:
-                    return Extracted(crashed="a worker process died twice while reading this page")
-        raise AssertionError("unreachable")
+        return Extracted(crashed="a worker process died twice while reading this page")
 
     def close(self) -> None:
         if self._pool is not None:

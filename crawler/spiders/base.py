@@ -311,11 +311,15 @@ class SiteSpider(scrapy.Spider):
             self._first_fetches.append((article_key(self.site, response.url),
                                         canonical_url(response.url), etag, modified))
 
+    def write_later(self, job: Callable[[Connection], Any]) -> None:
+        """``job`` on the writer, not waited for; a refused write still stops the crawl
+        (:func:`~crawler.pipelines.report_failed_write`)."""
+        self.writer.submit(job).add_done_callback(partial(report_failed_write, self.crawler))
+
     def _save_validators(self) -> None:
         if self._first_fetches:
-            written = self.writer.submit(partial(self.fetches.record_first, site=self.site.name,
-                                                 pages=self._first_fetches, now=datetime.now(UTC)))
-            written.add_done_callback(partial(report_failed_write, self.crawler))
+            self.write_later(partial(self.fetches.record_first, site=self.site.name,
+                                     pages=self._first_fetches, now=datetime.now(UTC)))
 
     async def _write(self, job: Callable[[Connection], Any]) -> tuple[bool, Any]:
         """Whether the writer committed ``job``, and its result: the database may refuse it
